@@ -1,0 +1,34 @@
+# CUDA kernels are optional: ON requires nvcc, AUTO enables them when nvcc is found.
+# Without CUDA, src/cuda/no_cuda.cpp provides launchers that throw "built without CUDA".
+include(CheckLanguage)
+set(DKV_CUDA_ENABLED OFF)
+if(NOT DKV_WITH_CUDA STREQUAL "OFF")
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    set(DKV_CUDA_ENABLED ON)
+  elseif(DKV_WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "DKV_WITH_CUDA=ON but no CUDA compiler was found (set CMAKE_CUDA_COMPILER)")
+  endif()
+endif()
+
+# LibTorch with CUDA is needed to run kernels on tensors; CPU-only LibTorch (Debian's) still
+# lets the raw-pointer kernels and their standalone tests compile and link.
+set(DKV_TORCH_HAS_CUDA OFF)
+if(DKV_CUDA_ENABLED AND TARGET torch_cuda)
+  set(DKV_TORCH_HAS_CUDA ON)
+endif()
+
+if(DKV_TORCH_HAS_CUDA)
+  file(GLOB DKV_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/cuda/*.cu
+       ${CMAKE_SOURCE_DIR}/src/cuda/launch_*.cpp)
+else()
+  set(DKV_CUDA_SOURCES ${CMAKE_SOURCE_DIR}/src/cuda/no_cuda.cpp)
+endif()
+
+function(dkv_configure_cuda target)
+  if(DKV_TORCH_HAS_CUDA)
+    target_compile_definitions(${target} PUBLIC DKV_HAS_CUDA=1)
+  endif()
+endfunction()
+message(STATUS "dkv: CUDA compiler ${DKV_CUDA_ENABLED}, LibTorch with CUDA ${DKV_TORCH_HAS_CUDA}")

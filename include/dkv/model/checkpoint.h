@@ -1,0 +1,36 @@
+// An HF checkpoint directory's weight files: model.safetensors, or shards listed in
+// model.safetensors.index.json. Tensors are looked up by HF name across shards.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dkv/model/safetensors.h"
+
+namespace dkv::model {
+
+class Checkpoint {
+ public:
+  // Opens and validates every weight file of `dir`. Throws InputError when no weights are
+  // found (naming what was looked for), when the index is malformed or names a missing shard
+  // or tensor.
+  static Checkpoint open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  bool has(const std::string& name) const { return where_.count(name) != 0; }
+  const TensorEntry& entry(const std::string& name) const;
+  const std::string& file_of(const std::string& name) const;  // path of the shard holding it
+  at::Tensor load(const std::string& name, at::ScalarType dtype) const;
+  std::vector<std::string> files() const;  // weight files, in index order
+
+ private:
+  const SafetensorsFile& file(const std::string& name) const;
+  std::string dir_;
+  std::vector<SafetensorsFile> files_;
+  std::map<std::string, size_t> where_;  // tensor name -> index into files_
+};
+
+}  // namespace dkv::model

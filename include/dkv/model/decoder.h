@@ -1,0 +1,66 @@
+// Decoder: the Llama/Mistral/Qwen2 forward pass with explicit positions, right-padding masks
+// and a KvCache, following HF transformers' modeling code.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "dkv/cache/kv_cache.h"
+#include "dkv/model/decoder_weights.h"
+#include "dkv/model/model_config.h"
+
+namespace dkv::model {
+
+struct LoadOptions {
+  at::ScalarType dtype = at::kFloat;  // run dtype: fp32, fp16 or bf16
+  at::Device device = at::kCPU;
+};
+
+struct ForwardInput {
+  at::Tensor ids;             // [B, T] int64, right-padded
+  at::Tensor positions;       // [B, T] int64; undefined -> cache length + 0..T-1 (HF default)
+  at::Tensor attention_mask;  // [B, T] bool/int, 1 = real token; undefined -> all real
+  at::Tensor logit_rows;      // [N] int64 flat indices b*T + t; undefined -> every position
+};
+
+// What a forward does with the cache it is given.
+enum class CacheWrite { store, discard };
+
+class Decoder {
+ public:
+  // Loads config.json and the safetensors weights of an HF checkpoint directory.
+  static Decoder load(const std::string& dir, const LoadOptions& options = {});
+  Decoder(ModelConfig config, DecoderWeights weights, LoadOptions options);
+
+  const ModelConfig& config() const { return config_; }
+  const LoadOptions& options() const { return options_; }
+  const DecoderWeights& weights() const { return weights_; }
+  int64_t parameter_count() const;
+  cache::KvCache new_cache() const;
+
+  // Runs the new tokens over `cache` (may be null or empty). Returns fp32 logits:
+  // [B, T, V], or [N, V] for `logit_rows`. With CacheWrite::store the new entries (padding
+  // ones marked invalid) are appended to the cache; with discard the cache is only read.
+  // Attention: a new token sees the cache's valid entries and the earlier real new tokens;
+  // with a sliding window W, only those whose entry ordinal lies in (i - W, i] (HF >= 4.42).
+  at::Tensor forward(const ForwardInput& input, cache::KvCache* cache = nullptr,
+                     CacheWrite write = CacheWrite::store) const;
+
+ private:
+  at::Tensor attention_bias(const ForwardInput& input, const at::Tensor& new_valid,
+                            const cache::KvCache* cache) const;
+  at::Tensor layer_forward(int64_t index, const at::Tensor& x, const at::Tensor& cos,
+                           const at::Tensor& sin, const at::Tensor& bias, cache::KvCache* cache,
+                           bool store) const;
+
+  ModelConfig config_;
+  DecoderWeights weights_;
+  LoadOptions options_;
+  cache::RopeSpec rope_;
+};
+
+// HF LlamaRMSNorm: normalise in fp32, cast back, then scale by the weight.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+}  // namespace dkv::model

@@ -1,0 +1,50 @@
+// The one table mapping HF tensor names of Llama/Mistral/Qwen2 checkpoints to decoder slots,
+// and loading it from a Checkpoint with every name and shape checked first.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dkv/model/model_config.h"
+
+namespace dkv::model {
+
+class Checkpoint;
+
+struct LayerWeights {
+  at::Tensor input_layernorm, post_attention_layernorm;  // [hidden]
+  at::Tensor q_proj, k_proj, v_proj, o_proj;             // [out, in], as nn.Linear stores them
+  at::Tensor q_bias, k_bias, v_bias;                     // defined when attention_bias
+  at::Tensor gate_proj, up_proj, down_proj;
+  at::Tensor gate_bias, up_bias, down_bias;              // defined when mlp_bias
+};
+
+struct DecoderWeights {
+  at::Tensor embed_tokens;  // [V, hidden]
+  std::vector<LayerWeights> layers;
+  at::Tensor norm;     // [hidden]
+  at::Tensor lm_head;  // [V, hidden]; the embedding itself when tie_word_embeddings
+};
+
+enum class WeightKind { embedding, norm, linear, bias };
+
+struct WeightSlot {
+  std::string name;            // HF tensor name
+  std::vector<int64_t> shape;  // expected shape from config.json
+  WeightKind kind;
+  std::function<at::Tensor&(DecoderWeights&)> slot;
+};
+
+// Every tensor the architecture needs, in checkpoint order (tied lm_head excluded).
+std::vector<WeightSlot> decoder_weight_table(const ModelConfig& config);
+
+// Checks that every tensor of the table exists with its shape (all before loading any), then
+// loads them converted to `dtype` on `device`. Errors name the file, tensor, expected and found
+// shapes and the config.json keys that set them.
+DecoderWeights load_decoder_weights(const Checkpoint& checkpoint, const ModelConfig& config,
+                                    at::ScalarType dtype, at::Device device);
+
+}  // namespace dkv::model

@@ -1,0 +1,52 @@
+// ModelConfig: an HF config.json for the decoder families dkv runs, validated on load.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dkv/cache/rope.h"
+
+namespace dkv::model {
+
+enum class Architecture { llama, mistral, qwen2 };
+
+// Field names copy HF config.json keys.
+struct ModelConfig {
+  Architecture architecture = Architecture::llama;
+  std::string architecture_name;  // as written in `architectures`, e.g. "MistralForCausalLM"
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  cache::RopeScaling rope_scaling;
+  std::optional<int64_t> sliding_window;  // Mistral; unset = full attention
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;  // q/k/v biases (Qwen2 always, Llama when attention_bias)
+  bool mlp_bias = false;
+  int64_t max_position_embeddings = 0;
+  std::optional<int64_t> bos_token_id;
+  std::vector<int64_t> eos_token_ids;
+
+  // RoPE as the architecture's HF code applies it (half-split rotate_half for all three).
+  cache::RopeSpec rope() const;
+};
+
+std::string to_string(Architecture arch);
+
+// Parses and validates `config_json`; `where` (the file path) prefixes every error.
+// Throws InputError naming the key on a missing/ill-typed key or an unsupported value.
+ModelConfig parse_model_config(const nlohmann::json& config_json, const std::string& where);
+ModelConfig load_model_config(const std::string& config_path);
+
+// The config.json HF's `save_pretrained` writes for this config (transformers 4.43 key set).
+nlohmann::json to_hf_json(const ModelConfig& config);
+
+}  // namespace dkv::model

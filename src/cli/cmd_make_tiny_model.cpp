@@ -1,0 +1,45 @@
+// `dkv make-tiny-model DIR`: a random-weight HF checkpoint for tests and the demo.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <map>
+
+#include "cli/commands.h"
+#include "dkv/model/tiny_model.h"
+
+namespace dkv::cli {
+
+void add_make_tiny_model(CLI::App& app) {
+  struct Args {
+    std::string dir, arch = "llama";
+    model::TinyModelOptions o;
+    int64_t sliding_window = 0;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("make-tiny-model", "write a random-weight HF-format checkpoint");
+  cmd->add_option("dir", args->dir, "output directory")->required();
+  cmd->add_option("--arch", args->arch, "llama, mistral or qwen2")
+      ->check(CLI::IsMember({"llama", "mistral", "qwen2"}));
+  cmd->add_option("--seed", args->o.seed, "weight seed");
+  cmd->add_option("--vocab", args->o.vocab_size, "vocab_size");
+  cmd->add_option("--hidden", args->o.hidden_size, "hidden_size");
+  cmd->add_option("--intermediate", args->o.intermediate_size, "intermediate_size");
+  cmd->add_option("--layers", args->o.num_hidden_layers, "num_hidden_layers");
+  cmd->add_option("--heads", args->o.num_attention_heads, "num_attention_heads");
+  cmd->add_option("--kv-heads", args->o.num_key_value_heads, "num_key_value_heads");
+  cmd->add_option("--rope-theta", args->o.rope_theta, "rope_theta");
+  cmd->add_option("--sliding-window", args->sliding_window, "Mistral sliding_window (0 = none)");
+  cmd->add_flag("--tie-embeddings", args->o.tie_word_embeddings, "tie_word_embeddings");
+  cmd->add_option("--init-scale", args->o.init_scale, "std of the random weights");
+  cmd->callback([args] {
+    const std::map<std::string, model::Architecture> archs{{"llama", model::Architecture::llama},
+                                                           {"mistral", model::Architecture::mistral},
+                                                           {"qwen2", model::Architecture::qwen2}};
+    args->o.architecture = archs.at(args->arch);
+    if (args->sliding_window > 0) args->o.sliding_window = args->sliding_window;
+    model::write_tiny_model(args->dir, args->o);
+    std::cerr << "wrote " << args->arch << " checkpoint to " << args->dir << "\n";
+  });
+}
+
+}  // namespace dkv::cli

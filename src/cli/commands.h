@@ -1,0 +1,14 @@
+// Subcommand registration for the dkv tool: one file per subcommand under src/cli/.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace dkv::cli {
+
+void add_make_tiny_model(CLI::App& app);
+void add_forward(CLI::App& app);
+void add_bench(CLI::App& app);
+
+}  // namespace dkv::cli

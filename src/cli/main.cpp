@@ -1,0 +1,25 @@
+// dkv command-line entry point: parses subcommands and turns dkv errors into one-line messages.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "dkv/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dkv: directed KV-cache experiments on decoder LLMs"};
+  app.set_version_flag("--version", std::string("dkv ") + DKV_VERSION);
+  app.require_subcommand(1);
+  dkv::cli::add_make_tiny_model(app);
+  dkv::cli::add_forward(app);
+  dkv::cli::add_bench(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const dkv::Error& e) {
+    std::cerr << "dkv: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,14 @@
+// Launchers for dkv's CUDA kernels, called only from src/ops/ after the entry checks.
+// Kernels see raw pointers and a params struct; LibTorch meets CUDA only in these launchers.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "dkv/cache/rope.h"
+
+namespace dkv::cuda {
+
+// In-place key re-rotation; keys and delta already checked by ops::rotate_keys_.
+void rotate_keys(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpec& spec);
+
+}  // namespace dkv::cuda

@@ -1,0 +1,164 @@
+// Llama-family decoder forward. Shapes: B batch, T new tokens, S = cached + new entries,
+// H query heads, Hkv kv heads, G = H / Hkv, D head_dim, V vocab.
+#include "dkv/model/decoder.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+#include "dkv/core/error.h"
+#include "dkv/model/checkpoint.h"
+
+namespace dkv::model {
+
+using at::Tensor;
+
+Decoder Decoder::load(const std::string& dir, const LoadOptions& options) {
+  auto config = load_model_config(dir + "/config.json");
+  auto ckpt = Checkpoint::open(dir);
+  auto weights = load_decoder_weights(ckpt, config, options.dtype, options.device);
+  return Decoder(std::move(config), std::move(weights), options);
+}
+
+Decoder::Decoder(ModelConfig config, DecoderWeights weights, LoadOptions options)
+    : config_(std::move(config)), weights_(std::move(weights)), options_(options),
+      rope_(config_.rope()) {}
+
+int64_t Decoder::parameter_count() const {
+  int64_t n = weights_.embed_tokens.numel() + weights_.norm.numel();
+  if (!config_.tie_word_embeddings) n += weights_.lm_head.numel();
+  for (const auto& l : weights_.layers)
+    for (const Tensor* t : {&l.input_layernorm, &l.post_attention_layernorm, &l.q_proj, &l.k_proj,
+                            &l.v_proj, &l.o_proj, &l.q_bias, &l.k_bias, &l.v_bias, &l.gate_proj,
+                            &l.up_proj, &l.down_proj, &l.gate_bias, &l.up_bias, &l.down_bias})
+      if (t->defined()) n += t->numel();
+  return n;
+}
+
+cache::KvCache Decoder::new_cache() const { return cache::KvCache(config_.num_hidden_layers, rope_); }
+
+Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
+  auto h = x.to(at::kFloat);
+  auto variance = h.pow(2).mean(-1, /*keepdim=*/true);
+  h = h * at::rsqrt(variance + eps);
+  return weight * h.to(x.scalar_type());
+}
+
+namespace {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+}  // namespace
+
+Tensor Decoder::attention_bias(const ForwardInput& in, const Tensor& new_valid,
+                               const cache::KvCache* cache) const {
+  const auto B = in.ids.size(0), T = in.ids.size(1);
+  const auto opts_long = in.ids.options().dtype(at::kLong);
+  const bool has_past = cache && !cache->empty();
+  const auto past_len = has_past ? cache->lengths() : at::zeros({B}, opts_long);
+  // Ordinal of each new token among its sequence's entries (valid ones are contiguous first).
+  auto new_ord = past_len.unsqueeze(1) + new_valid.to(at::kLong).cumsum(1) - 1;  // [B, T]
+  auto idx = at::arange(T, opts_long);
+  // New-token keys: causal by index, real tokens only; the diagonal is always open so that
+  // padding rows (whose outputs are ignored) never see an all-masked row.
+  auto allowed_new = (idx.unsqueeze(0) <= idx.unsqueeze(1)).unsqueeze(0) &
+                     new_valid.unsqueeze(1);                                       // [B, T, T]
+  allowed_new = allowed_new | at::eye(T, in.ids.options().dtype(at::kBool)).unsqueeze(0);
+  Tensor allowed = allowed_new, key_ord = new_ord;
+  if (has_past) {
+    auto allowed_past = cache->valid().unsqueeze(1).expand({B, T, cache->capacity()});
+    allowed = at::cat({allowed_past, allowed_new}, 2);                              // [B, T, S]
+    key_ord = at::cat({cache->ordinals(), new_ord}, 1);                             // [B, S]
+  }
+  if (config_.sliding_window) {
+    // HF >= 4.42: a query with ordinal i sees keys with ordinal in (i - W, i].
+    allowed = allowed & (key_ord.unsqueeze(1) > new_ord.unsqueeze(2) - *config_.sliding_window);
+    allowed = allowed | at::cat({at::zeros({B, T, allowed.size(2) - T}, allowed.options()),
+                                 at::eye(T, allowed.options()).unsqueeze(0).expand({B, T, T})},
+                                2);
+  }
+  auto bias = at::zeros(allowed.sizes(), in.ids.options().dtype(options_.dtype));
+  bias.masked_fill_(at::logical_not(allowed), -std::numeric_limits<float>::infinity());
+  return bias.view({B, 1, 1, T, allowed.size(2)});  // broadcast over [Hkv, G]
+}
+
+Tensor Decoder::layer_forward(int64_t index, const Tensor& x, const Tensor& cos, const Tensor& sin,
+                              const Tensor& bias, cache::KvCache* cache, bool store) const {
+  const auto& w = weights_.layers[index];
+  const auto B = x.size(0), T = x.size(1);
+  const auto H = config_.num_attention_heads, Hkv = config_.num_key_value_heads;
+  const auto D = config_.head_dim, G = H / Hkv;
+
+  auto h = rms_norm(x, w.input_layernorm, config_.rms_norm_eps);
+  auto q = linear(h, w.q_proj, w.q_bias).view({B, T, H, D}).transpose(1, 2);    // [B, H, T, D]
+  auto k = linear(h, w.k_proj, w.k_bias).view({B, T, Hkv, D}).transpose(1, 2);  // [B, Hkv, T, D]
+  auto v = linear(h, w.v_proj, w.v_bias).view({B, T, Hkv, D}).transpose(1, 2);
+  q = cache::apply_rotary(q, cos, sin, rope_.pairing);
+  k = cache::apply_rotary(k, cos, sin, rope_.pairing).contiguous();
+  v = v.contiguous();
+  Tensor k_all = k, v_all = v;
+  if (cache) std::tie(k_all, v_all) = cache->extend_layer(index, k, v, store);
+  const auto S = k_all.size(2);
+
+  // Grouped-query attention without repeating K/V: query head h uses kv head h / G, so the
+  // G query heads of one kv head are stacked along the row axis: [B, Hkv, G*T, D].
+  auto qg = q.contiguous().view({B, Hkv, G * T, D});
+  auto scores = at::matmul(qg, k_all.transpose(2, 3)).view({B, Hkv, G, T, S});
+  scores = scores * (1.0 / std::sqrt(static_cast<double>(D))) + bias;
+  // HF: softmax in fp32, then back to the activation dtype.
+  auto probs = at::softmax(scores, -1, at::kFloat).to(x.scalar_type()).view({B, Hkv, G * T, S});
+  auto attn = at::matmul(probs, v_all).view({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
+  auto out = x + linear(attn, w.o_proj, Tensor());
+
+  h = rms_norm(out, w.post_attention_layernorm, config_.rms_norm_eps);
+  auto mlp = linear(at::silu(linear(h, w.gate_proj, w.gate_bias)) * linear(h, w.up_proj, w.up_bias),
+                    w.down_proj, w.down_bias);
+  return out + mlp;
+}
+
+Tensor Decoder::forward(const ForwardInput& in, cache::KvCache* cache, CacheWrite write) const {
+  if (!in.ids.defined() || in.ids.dim() != 2 || in.ids.scalar_type() != at::kLong)
+    throw InputError("Decoder::forward: ids must be a [B, T] int64 tensor");
+  const auto B = in.ids.size(0), T = in.ids.size(1);
+  DKV_CHECK(T > 0, "forward with no tokens");
+  if (in.ids.min().item<int64_t>() < 0 || in.ids.max().item<int64_t>() >= config_.vocab_size)
+    throw InputError("Decoder::forward: token ids must lie in [0, vocab_size=" +
+                     std::to_string(config_.vocab_size) + ")");
+  const bool has_past = cache && !cache->empty();
+  if (has_past && cache->batch() != B)
+    throw InputError("Decoder::forward: cache holds " + std::to_string(cache->batch()) +
+                     " sequences, input has " + std::to_string(B));
+  auto ids = in.ids.to(options_.device);
+  Tensor new_valid = in.attention_mask.defined()
+                         ? in.attention_mask.to(options_.device).to(at::kBool)
+                         : at::ones({B, T}, ids.options().dtype(at::kBool));
+  Tensor positions;
+  if (in.positions.defined()) {
+    if (in.positions.sizes() != in.ids.sizes())
+      throw InputError("Decoder::forward: positions must have the shape of ids");
+    positions = in.positions.to(options_.device).to(at::kLong);
+  } else {
+    positions = has_past ? cache->next_positions(T)
+                         : at::arange(T, ids.options()).unsqueeze(0).expand({B, T});
+  }
+  ForwardInput local = in;
+  local.ids = ids;
+  auto bias = attention_bias(local, new_valid, cache);
+  auto [cos, sin] = cache::cos_sin(rope_, positions);  // [B, T, D] fp32
+
+  const bool store = write == CacheWrite::store;
+  auto x = at::embedding(weights_.embed_tokens, ids);  // [B, T, hidden]
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
+    x = layer_forward(l, x, cos, sin, bias, cache, store);
+  if (cache && store) cache->commit_entries(positions.contiguous(), new_valid);
+
+  if (in.logit_rows.defined()) {
+    auto rows = in.logit_rows.to(options_.device).to(at::kLong);
+    x = x.reshape({B * T, -1}).index_select(0, rows);
+  }
+  x = rms_norm(x, weights_.norm, config_.rms_norm_eps);
+  return at::linear(x, weights_.lm_head).to(at::kFloat);
+}
+
+}  // namespace dkv::model
