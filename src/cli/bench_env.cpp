@@ -35,24 +35,30 @@ std::string bench_environment() {
   return out.str();
 }
 
-double median_seconds(int repeats, const std::function<void()>& fn) {
-  fn();
-  std::vector<double> t;
-  for (int i = 0; i < std::max(1, repeats); ++i) {
-    auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+std::vector<double> interleaved_median_seconds(int rounds,
+                                               const std::vector<std::function<void()>>& fns) {
+  for (const auto& fn : fns) fn();
+  std::vector<std::vector<double>> times(fns.size());
+  for (int r = 0; r < std::max(1, rounds); ++r)
+    for (size_t i = 0; i < fns.size(); ++i) {
+      auto start = std::chrono::steady_clock::now();
+      fns[i]();
+      times[i].push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  std::vector<double> out;
+  for (auto& t : times) {
+    std::sort(t.begin(), t.end());
+    out.push_back(t[t.size() / 2]);
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return out;
 }
 
-double matmul_gflops(int64_t m, int64_t k, int64_t n, int repeats) {
-  auto a = at::randn({m, k});
-  auto b = at::randn({k, n});
-  auto c = at::empty({m, n});
-  const double s = median_seconds(repeats, [&] { at::mm_out(c, a, b); });
-  return 2.0 * m * k * n / s / 1e9;
-}
+MatmulProbe::MatmulProbe(int64_t m_, int64_t k_, int64_t n_)
+    : m(m_), k(k_), n(n_), a(at::randn({m_, k_})), b(at::randn({k_, n_})), c(at::empty({m_, n_})) {}
+
+void MatmulProbe::operator()() { at::mm_out(c, a, b); }
+
+double MatmulProbe::flops() const { return 2.0 * m * k * n; }
 
 }  // namespace dkv::cli

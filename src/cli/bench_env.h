@@ -2,8 +2,11 @@
 // figures are only compared like with like.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace dkv::cli {
 
@@ -11,10 +14,19 @@ namespace dkv::cli {
 // thread count and OPENBLAS_CORETYPE (or "unset").
 std::string bench_environment();
 
-// Median wall time in seconds of `repeats` calls of `fn`, after one untimed warm-up call.
-double median_seconds(int repeats, const std::function<void()>& fn);
+// Times several workloads in interleaved rounds (one call of each per round, after one warm-up
+// round) and returns each one's median seconds: on a shared, noisy machine the contention then
+// hits every workload alike, so their ratios stay meaningful.
+std::vector<double> interleaved_median_seconds(int rounds,
+                                               const std::vector<std::function<void()>>& fns);
 
-// FLOP rate (GFLOP/s) of a float32 [m, k] x [k, n] matrix product through LibTorch.
-double matmul_gflops(int64_t m, int64_t k, int64_t n, int repeats);
+// A float32 [m, k] x [k, n] matrix product through LibTorch, and its FLOP count.
+struct MatmulProbe {
+  MatmulProbe(int64_t m, int64_t k, int64_t n);
+  void operator()();
+  double flops() const;
+  int64_t m, k, n;
+  at::Tensor a, b, c;
+};
 
 }  // namespace dkv::cli

@@ -18,7 +18,7 @@ namespace {
 struct ForwardBenchArgs {
   int64_t layers = 8, hidden = 768, intermediate = 2048, heads = 12, kv_heads = 4, vocab = 32000;
   int64_t seq = 256, batch = 8;
-  int repeats = 3;
+  int repeats = 5;
   std::string dtype = "fp32";
 };
 
@@ -58,10 +58,14 @@ void bench_forward(const ForwardBenchArgs& a) {
   model::ForwardInput in;
   in.ids = at::randint(3, a.vocab, {B, T}, at::kLong);
   in.logit_rows = at::arange(B, at::kLong) * T + (T - 1);  // prefill: last position only
-  const double s = median_seconds(a.repeats, [&] {
-    auto cache = decoder.new_cache();
-    decoder.forward(in, &cache);
-  });
+  MatmulProbe mm_model(tokens, a.hidden, a.intermediate), mm_cube(1024, 1024, 1024);
+  const auto secs = interleaved_median_seconds(
+      a.repeats, {[&] {
+                    auto cache = decoder.new_cache();
+                    decoder.forward(in, &cache);
+                  },
+                  [&] { mm_model(); }, [&] { mm_cube(); }});
+  const double s = secs[0];
 
   // FLOPs: every linear layer (2 per weight per token), attention scores and mixing over the
   // full T x T square, and the lm_head on the B scored rows.
@@ -75,15 +79,15 @@ void bench_forward(const ForwardBenchArgs& a) {
   const double flops = linear_flops + attn_flops + head_flops;
   const double model_rate = flops / s / 1e9;
 
-  const double mm_model = matmul_gflops(tokens, a.hidden, a.intermediate, a.repeats);
-  const double mm_cube = matmul_gflops(1024, 1024, 1024, a.repeats);
+  const double mm_model_rate = mm_model.flops() / secs[1] / 1e9;
+  const double mm_cube_rate = mm_cube.flops() / secs[2] / 1e9;
   std::printf("prefill: batch %lld x seq %lld = %lld tokens in %.3f s -> %.0f tokens/s, %.1f GFLOP/s\n",
               (long long)B, (long long)T, (long long)tokens, s, tokens / s, model_rate);
   std::printf("matmul fp32 [%lld x %lld] x [%lld x %lld]: %.1f GFLOP/s; 1024^3: %.1f GFLOP/s\n",
               (long long)tokens, (long long)a.hidden, (long long)a.hidden, (long long)a.intermediate,
-              mm_model, mm_cube);
+              mm_model_rate, mm_cube_rate);
   std::printf("ratio: forward / matmul = %.2f (model-shaped), %.2f (1024^3)\n",
-              model_rate / mm_model, model_rate / mm_cube);
+              model_rate / mm_model_rate, model_rate / mm_cube_rate);
 }
 
 }  // namespace
