@@ -50,20 +50,31 @@ void KvCache::commit_entries(const at::Tensor& positions, const at::Tensor& vali
               "layer ", l, " was not extended before commit_entries");
 }
 
-void KvCache::keep(const std::vector<int64_t>& indices) {
-  DKV_CHECK(!empty(), "keep() on an empty cache");
+void KvCache::keep(const std::vector<int64_t>& indices) { *this = gather(indices); }
+
+void KvCache::compact() {
+  DKV_CHECK(batch() == 1, "compact() needs a single-sequence cache, got ", batch());
+  auto idx = valid_[0].nonzero().flatten().contiguous();
+  std::vector<int64_t> v(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
+  if (static_cast<int64_t>(v.size()) != capacity()) keep(v);
+}
+
+KvCache KvCache::gather(const std::vector<int64_t>& indices) const {
+  DKV_CHECK(!empty(), "gather() on an empty cache");
   for (size_t i = 0; i < indices.size(); ++i) {
     if (indices[i] < 0 || indices[i] >= capacity() || (i > 0 && indices[i] <= indices[i - 1]))
       throw InputError(detail::concat("KvCache::keep: indices must increase within [0, ",
                                       capacity(), "); got ", indices[i], " at position ", i));
   }
   auto idx = at::tensor(indices, at::kLong).to(positions_.device());
+  KvCache out(num_layers(), rope_);
   for (size_t l = 0; l < keys_.size(); ++l) {
-    keys_[l] = keys_[l].index_select(2, idx);
-    values_[l] = values_[l].index_select(2, idx);
+    out.keys_[l] = keys_[l].index_select(2, idx);
+    out.values_[l] = values_[l].index_select(2, idx);
   }
-  positions_ = positions_.index_select(1, idx);
-  valid_ = valid_.index_select(1, idx);
+  out.positions_ = positions_.index_select(1, idx);
+  out.valid_ = valid_.index_select(1, idx);
+  return out;
 }
 
 void KvCache::reposition(const std::vector<int64_t>& delta, int64_t first_entry) {

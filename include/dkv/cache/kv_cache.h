@@ -49,6 +49,10 @@ class KvCache {
 
   // Keeps entries `indices` (increasing, in [0, T)) of every sequence, in order.
   void keep(const std::vector<int64_t>& indices);
+  // A new cache holding entries `indices` of this one (same checks as keep); this is untouched.
+  KvCache gather(const std::vector<int64_t>& indices) const;
+  // Single-sequence caches only: drops padding entries, so entry indices count real tokens.
+  void compact();
   // Re-rotates the keys of valid entries with index >= first_entry by delta[b] and moves their
   // positions by the same amount. Throws Error for RoPE variants where a delta rotation is not
   // exact (dynamic NTK, YaRN, LongRoPE).

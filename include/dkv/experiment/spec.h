@@ -1,0 +1,130 @@
+// ExperimentSpec: one YAML experiment file read into plain structs. Every field's default is
+// the original study's value and lives only in these initializers; configs/README.md lists them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dkv::experiment {
+
+struct ModelSpec {
+  std::string path;                    // HF checkpoint directory (required)
+  std::string chat_template = "auto";  // auto (from tokenizer_config.json), mistral, llama2, llama3, chatml
+  std::string dtype = "fp32";          // fp32, fp16, bf16
+  std::string device = "auto";         // auto (GPU when built with CUDA and one is visible), cpu, cuda
+  std::string quantization = "none";   // none, nf4, int8
+};
+
+struct EmbeddingSpec {
+  std::string path;  // sentence-transformers directory (required)
+};
+
+struct DatasetSpec {
+  std::string path;              // MS MARCO v1.1 JSONL (Microsoft's or the HF export), .gz or plain
+  int64_t num_samples = 200;
+  int64_t min_passage_words = 50;   // whitespace words, inclusive
+  int64_t max_passage_words = 300;
+  int64_t candidate_factor = 2;     // collect up to factor x num_samples candidates, shuffle, keep N
+};
+
+struct SurrogateSpec {
+  std::string instruction =
+      "Read the following text and write ONE short search query (3-8 words) that someone would "
+      "type into Google to find this text. Output only the query with no quotes, alternatives, "
+      "or explanation.";
+  std::string document_block = "\n\nText:\n{document}";  // appended to the instruction
+  double temperature = 0.3;
+  int64_t top_k = 50;   // HF generate()'s default when sampling
+  double top_p = 1.0;
+  int64_t max_new_tokens = 45;
+  std::string static_query = "What is this and what does it mean?";
+  int64_t random_prefix_tokens = 20;
+  int64_t random_token_margin = 100;  // ids drawn uniformly from [margin, vocab - margin)
+};
+
+// Named text templates conditions refer to. {document} = the passage, {surrogate} = the
+// segment's surrogate text, {query} = the real query.
+struct TextsSpec {
+  std::map<std::string, std::string> templates = {
+      {"document", "Document:\n{document}"},
+      {"bare_document", "{document}"},
+      {"prefix", "This document may be relevant to queries like: {surrogate}\n\n"},
+      {"suffix", "\n\nThis document may be relevant to queries like: {surrogate}"},
+      {"random_prefix", "{surrogate}\n\n"},
+  };
+  std::string query_prompt = "\n\nQuery: {query}\n\nAnswer:";
+};
+
+enum class SurrogateKind { none, generated, perfect, static_query, random, irrelevant, shuffled };
+
+struct SegmentSpec {
+  std::string template_name;  // key of TextsSpec::templates
+  SurrogateKind surrogate = SurrogateKind::none;
+  bool keep = true;  // false: the segment's entries are cut from the cache after the prefill
+};
+
+// Where the scored tokens go: HF's default puts them at the cache's length (its number of
+// entries); after_last puts them right after the last kept entry's position.
+enum class QueryPositions { cache_length, after_last };
+
+struct ConditionSpec {
+  std::string id, name;
+  std::vector<SegmentSpec> segments;
+  bool reposition = false;     // re-rotate kept keys to close the gaps left by cut segments
+  bool keep_bos = true;        // cut caches keep the BOS entry at its position
+  int64_t position_offset = 0; // prefill positions start here
+  QueryPositions query_positions = QueryPositions::cache_length;
+};
+
+struct ScoringSpec {
+  bool skip_first_answer_token = false;  // the study's variant: mean over answer tokens 2..
+};
+
+struct RuntimeSpec {
+  uint64_t seed = 42;
+  int64_t token_budget = 16384;  // max padded tokens x batch rows per scoring batch
+  int64_t threads = 0;           // intra-op threads per rank (0 = cores / ranks on the node)
+  int64_t checkpoint_every = 10; // samples between results-file flushes
+};
+
+struct OutputSpec {
+  std::string dir;  // default results/<name>
+};
+
+struct ReportSpecYaml {
+  std::string baseline = "A1";
+};
+
+struct ExperimentSpec {
+  std::string name;  // required
+  ModelSpec model;
+  EmbeddingSpec embedding;
+  DatasetSpec dataset;
+  SurrogateSpec surrogate;
+  TextsSpec texts;
+  std::vector<ConditionSpec> conditions;  // default: the study's 15
+  ScoringSpec scoring;
+  RuntimeSpec runtime;
+  OutputSpec output;
+  std::string source_path;  // the YAML file
+  std::string source_text;  // its text, stored with the results
+};
+
+std::string to_string(SurrogateKind kind);
+
+// The study's 15 conditions (A1..E2) over the default texts.
+std::vector<ConditionSpec> study_conditions();
+
+// Reads and validates a YAML experiment file. Unknown keys, wrong types and bad values are
+// ConfigErrors naming the file, line, column and key path. Relative paths in the file are
+// taken relative to the current directory (as users type them on the command line).
+ExperimentSpec load_spec(const std::string& path);
+ExperimentSpec parse_spec(const std::string& yaml_text, const std::string& source_path);
+
+// The resolved spec (defaults filled in) as YAML: logged at start and stored with results.
+std::string resolved_yaml(const ExperimentSpec& spec);
+
+}  // namespace dkv::experiment

@@ -1,0 +1,394 @@
+// YAML -> ExperimentSpec. No YAML::Node escapes this file.
+#include "dkv/experiment/spec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "dkv/core/error.h"
+
+namespace dkv::experiment {
+
+namespace {
+
+std::string where(const std::string& file, const YAML::Node& node, const std::string& key) {
+  const auto m = node.Mark();
+  std::ostringstream out;
+  out << file;
+  if (m.line >= 0) out << ":" << m.line + 1 << ":" << m.column + 1;
+  out << ": " << key;
+  return out.str();
+}
+
+// Reads one YAML mapping; keys not read by the time finish() runs are errors.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, const std::string& file)
+      : node_(node), path_(std::move(path)), file_(file) {
+    if (!node.IsMap())
+      throw ConfigError(where(file, node, path_.empty() ? "(top level)" : path_) +
+                        ": expected a mapping of keys");
+  }
+
+  template <typename T>
+  bool get(const std::string& key, T& out) {
+    seen_.insert(key);
+    auto child = node_[key];
+    if (!child) return false;
+    try {
+      out = child.template as<T>();
+    } catch (const YAML::Exception&) {
+      throw ConfigError(where(file_, child, full(key)) + ": expected " + type_name<T>() +
+                        ", got '" + YAML::Dump(child) + "'");
+    }
+    return true;
+  }
+
+  template <typename T>
+  void require(const std::string& key, T& out) {
+    if (!get(key, out))
+      throw ConfigError(where(file_, node_, full(key)) + ": required key is missing");
+  }
+
+  YAML::Node child(const std::string& key) {
+    seen_.insert(key);
+    return node_[key];
+  }
+
+  std::string full(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  const std::string& file() const { return file_; }
+
+  void finish() const {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      const auto key = it->first.as<std::string>();
+      if (!seen_.count(key)) {
+        std::string known;
+        for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
+        throw ConfigError(where(file_, it->first, full(key)) + ": unknown key (known here: " +
+                          known + ")");
+      }
+    }
+  }
+
+ private:
+  template <typename T>
+  static const char* type_name() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    else if constexpr (std::is_integral_v<T>) return "an integer";
+    else if constexpr (std::is_floating_point_v<T>) return "a number";
+    else return "a string";
+  }
+  YAML::Node node_;
+  std::string path_;
+  const std::string& file_;
+  std::set<std::string> seen_;
+};
+
+void check_choice(const std::string& value, std::initializer_list<const char*> choices,
+                  const std::string& what) {
+  std::string list;
+  for (const char* c : choices) {
+    if (value == c) return;
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  }
+  throw ConfigError(what + ": '" + value + "' is not one of " + list);
+}
+
+void check_positive(int64_t v, const std::string& what) {
+  if (v <= 0) throw ConfigError(what + ": must be positive, got " + std::to_string(v));
+}
+
+SurrogateKind parse_kind(const std::string& s, const std::string& what) {
+  for (auto k : {SurrogateKind::none, SurrogateKind::generated, SurrogateKind::perfect,
+                 SurrogateKind::static_query, SurrogateKind::random, SurrogateKind::irrelevant,
+                 SurrogateKind::shuffled})
+    if (to_string(k) == s) return k;
+  throw ConfigError(what + ": unknown surrogate '" + s +
+                    "' (none, generated, perfect, static, random, irrelevant, shuffled)");
+}
+
+ConditionSpec parse_condition(const YAML::Node& node, const std::string& path,
+                              const std::string& file, const TextsSpec& texts) {
+  MapReader r(node, path, file);
+  ConditionSpec c;
+  r.require("id", c.id);
+  r.require("name", c.name);
+  r.get("reposition", c.reposition);
+  r.get("keep_bos", c.keep_bos);
+  r.get("position_offset", c.position_offset);
+  std::string qp = "cache_length";
+  r.get("query_positions", qp);
+  check_choice(qp, {"cache_length", "after_last"}, where(file, node, r.full("query_positions")));
+  c.query_positions = qp == "after_last" ? QueryPositions::after_last : QueryPositions::cache_length;
+  auto segs = r.child("segments");
+  if (!segs || !segs.IsSequence() || segs.size() == 0)
+    throw ConfigError(where(file, node, r.full("segments")) + ": expected a non-empty list");
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const auto spath = r.full("segments") + "[" + std::to_string(i) + "]";
+    MapReader sr(segs[i], spath, file);
+    SegmentSpec s;
+    sr.require("template", s.template_name);
+    if (!texts.templates.count(s.template_name))
+      throw ConfigError(where(file, segs[i], spath + ".template") + ": no text template named '" +
+                        s.template_name + "' under texts");
+    std::string kind = "none";
+    sr.get("surrogate", kind);
+    s.surrogate = parse_kind(kind, where(file, segs[i], spath + ".surrogate"));
+    const bool needs = texts.templates.at(s.template_name).find("{surrogate}") != std::string::npos;
+    if (needs != (s.surrogate != SurrogateKind::none))
+      throw ConfigError(where(file, segs[i], spath) + ": template '" + s.template_name + "' " +
+                        (needs ? "uses {surrogate}: set surrogate" : "has no {surrogate}: drop surrogate"));
+    sr.get("keep", s.keep);
+    sr.finish();
+    c.segments.push_back(s);
+  }
+  r.finish();
+  return c;
+}
+
+}  // namespace
+
+std::string to_string(SurrogateKind kind) {
+  switch (kind) {
+    case SurrogateKind::none: return "none";
+    case SurrogateKind::generated: return "generated";
+    case SurrogateKind::perfect: return "perfect";
+    case SurrogateKind::static_query: return "static";
+    case SurrogateKind::random: return "random";
+    case SurrogateKind::irrelevant: return "irrelevant";
+    case SurrogateKind::shuffled: return "shuffled";
+  }
+  return "?";
+}
+
+std::vector<ConditionSpec> study_conditions() {
+  using K = SurrogateKind;
+  auto seg = [](const char* t, K k = K::none, bool keep = true) { return SegmentSpec{t, k, keep}; };
+  auto cond = [](const char* id, const char* name, std::vector<SegmentSpec> s, bool repo = false,
+                 int64_t offset = 0) {
+    ConditionSpec c;
+    c.id = id;
+    c.name = name;
+    c.segments = std::move(s);
+    c.reposition = repo;
+    c.position_offset = offset;
+    return c;
+  };
+  return {
+      cond("A1", "baseline", {seg("document")}),
+      cond("A2", "bare_doc", {seg("bare_document")}),
+      cond("A3", "baseline_offset", {seg("document")}, false, 20),
+      cond("B1", "full_generated", {seg("prefix", K::generated), seg("document")}),
+      cond("B2", "full_perfect", {seg("prefix", K::perfect), seg("document")}),
+      cond("B3", "full_static", {seg("prefix", K::static_query), seg("document")}),
+      cond("B4", "full_suffix", {seg("document"), seg("suffix", K::generated)}),
+      cond("C1", "trunc_generated_broken", {seg("prefix", K::generated, false), seg("document")}),
+      cond("C2", "trunc_generated_corrected", {seg("prefix", K::generated, false), seg("document")}, true),
+      cond("C3", "trunc_perfect_broken", {seg("prefix", K::perfect, false), seg("document")}),
+      cond("C4", "trunc_perfect_corrected", {seg("prefix", K::perfect, false), seg("document")}, true),
+      cond("C5", "trunc_static_corrected", {seg("prefix", K::static_query, false), seg("document")}, true),
+      cond("D1", "trunc_suffix_corrected", {seg("document"), seg("suffix", K::generated, false)}, true),
+      cond("E1", "random_prefix_trunc_corrected", {seg("random_prefix", K::random, false), seg("document")}, true),
+      cond("E2", "full_random_prefix", {seg("random_prefix", K::random), seg("document")}),
+  };
+}
+
+ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": malformed YAML: " + e.msg);
+  }
+  ExperimentSpec s;
+  s.source_path = file;
+  s.source_text = text;
+  MapReader top(root, "", file);
+  top.require("name", s.name);
+  auto section = [&](const char* key) -> std::optional<MapReader> {
+    auto n = top.child(key);
+    if (!n) return std::nullopt;
+    return MapReader(n, key, file);
+  };
+  if (auto r = section("model")) {
+    r->require("path", s.model.path);
+    r->get("chat_template", s.model.chat_template);
+    r->get("dtype", s.model.dtype);
+    r->get("device", s.model.device);
+    r->get("quantization", s.model.quantization);
+    check_choice(s.model.chat_template, {"auto", "mistral", "llama2", "llama3", "chatml"},
+                 file + ": model.chat_template");
+    check_choice(s.model.dtype, {"fp32", "fp16", "bf16"}, file + ": model.dtype");
+    check_choice(s.model.device, {"auto", "cpu", "cuda"}, file + ": model.device");
+    check_choice(s.model.quantization, {"none", "nf4", "int8"}, file + ": model.quantization");
+    r->finish();
+  } else {
+    throw ConfigError(file + ": model: required section is missing (model.path)");
+  }
+  if (auto r = section("embedding")) {
+    r->require("path", s.embedding.path);
+    r->finish();
+  } else {
+    throw ConfigError(file + ": embedding: required section is missing (embedding.path)");
+  }
+  if (auto r = section("dataset")) {
+    r->require("path", s.dataset.path);
+    r->get("num_samples", s.dataset.num_samples);
+    r->get("min_passage_words", s.dataset.min_passage_words);
+    r->get("max_passage_words", s.dataset.max_passage_words);
+    r->get("candidate_factor", s.dataset.candidate_factor);
+    check_positive(s.dataset.num_samples, file + ": dataset.num_samples");
+    check_positive(s.dataset.candidate_factor, file + ": dataset.candidate_factor");
+    if (s.dataset.min_passage_words > s.dataset.max_passage_words)
+      throw ConfigError(file + ": dataset.min_passage_words exceeds dataset.max_passage_words");
+    r->finish();
+  } else {
+    throw ConfigError(file + ": dataset: required section is missing (dataset.path)");
+  }
+  if (auto r = section("surrogate")) {
+    auto& g = s.surrogate;
+    r->get("instruction", g.instruction);
+    r->get("document_block", g.document_block);
+    r->get("temperature", g.temperature);
+    r->get("top_k", g.top_k);
+    r->get("top_p", g.top_p);
+    r->get("max_new_tokens", g.max_new_tokens);
+    r->get("static_query", g.static_query);
+    r->get("random_prefix_tokens", g.random_prefix_tokens);
+    r->get("random_token_margin", g.random_token_margin);
+    if (g.temperature < 0) throw ConfigError(file + ": surrogate.temperature must be >= 0");
+    if (!(g.top_p > 0 && g.top_p <= 1)) throw ConfigError(file + ": surrogate.top_p must lie in (0, 1]");
+    check_positive(g.max_new_tokens, file + ": surrogate.max_new_tokens");
+    r->finish();
+  }
+  if (auto r = section("texts")) {
+    r->get("query_prompt", s.texts.query_prompt);
+    auto t = r->child("templates");
+    if (t) {
+      MapReader tr(t, "texts.templates", file);
+      for (auto it = t.begin(); it != t.end(); ++it) {
+        const auto key = it->first.as<std::string>();
+        tr.get(key, s.texts.templates[key]);
+      }
+      tr.finish();
+    }
+    r->finish();
+  }
+  if (auto c = top.child("conditions")) {
+    if (!c.IsSequence() || c.size() == 0)
+      throw ConfigError(where(file, c, "conditions") + ": expected a non-empty list");
+    std::set<std::string> ids;
+    for (size_t i = 0; i < c.size(); ++i) {
+      auto cond = parse_condition(c[i], "conditions[" + std::to_string(i) + "]", file, s.texts);
+      if (!ids.insert(cond.id).second)
+        throw ConfigError(where(file, c[i], "conditions[" + std::to_string(i) + "].id") +
+                          ": duplicate condition id '" + cond.id + "'");
+      s.conditions.push_back(cond);
+    }
+  } else {
+    s.conditions = study_conditions();
+  }
+  if (auto r = section("scoring")) {
+    r->get("skip_first_answer_token", s.scoring.skip_first_answer_token);
+    r->finish();
+  }
+  if (auto r = section("runtime")) {
+    r->get("seed", s.runtime.seed);
+    r->get("token_budget", s.runtime.token_budget);
+    r->get("threads", s.runtime.threads);
+    r->get("checkpoint_every", s.runtime.checkpoint_every);
+    check_positive(s.runtime.token_budget, file + ": runtime.token_budget");
+    check_positive(s.runtime.checkpoint_every, file + ": runtime.checkpoint_every");
+    r->finish();
+  }
+  if (auto r = section("output")) {
+    r->get("dir", s.output.dir);
+    r->finish();
+  }
+  top.finish();
+  if (s.output.dir.empty()) s.output.dir = "results/" + s.name;
+  return s;
+}
+
+ExperimentSpec load_spec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open the experiment file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_spec(text.str(), path);
+}
+
+std::string resolved_yaml(const ExperimentSpec& s) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << s.name;
+  out << YAML::Key << "model" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "path" << YAML::Value << s.model.path
+      << YAML::Key << "chat_template" << YAML::Value << s.model.chat_template
+      << YAML::Key << "dtype" << YAML::Value << s.model.dtype
+      << YAML::Key << "device" << YAML::Value << s.model.device
+      << YAML::Key << "quantization" << YAML::Value << s.model.quantization << YAML::EndMap;
+  out << YAML::Key << "embedding" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "path" << YAML::Value << s.embedding.path << YAML::EndMap;
+  const auto& d = s.dataset;
+  out << YAML::Key << "dataset" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "path" << YAML::Value << d.path
+      << YAML::Key << "num_samples" << YAML::Value << d.num_samples
+      << YAML::Key << "min_passage_words" << YAML::Value << d.min_passage_words
+      << YAML::Key << "max_passage_words" << YAML::Value << d.max_passage_words
+      << YAML::Key << "candidate_factor" << YAML::Value << d.candidate_factor << YAML::EndMap;
+  const auto& g = s.surrogate;
+  out << YAML::Key << "surrogate" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "instruction" << YAML::Value << g.instruction
+      << YAML::Key << "document_block" << YAML::Value << YAML::DoubleQuoted << g.document_block
+      << YAML::Key << "temperature" << YAML::Value << g.temperature
+      << YAML::Key << "top_k" << YAML::Value << g.top_k
+      << YAML::Key << "top_p" << YAML::Value << g.top_p
+      << YAML::Key << "max_new_tokens" << YAML::Value << g.max_new_tokens
+      << YAML::Key << "static_query" << YAML::Value << g.static_query
+      << YAML::Key << "random_prefix_tokens" << YAML::Value << g.random_prefix_tokens
+      << YAML::Key << "random_token_margin" << YAML::Value << g.random_token_margin << YAML::EndMap;
+  out << YAML::Key << "texts" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "query_prompt" << YAML::Value << YAML::DoubleQuoted << s.texts.query_prompt
+      << YAML::Key << "templates" << YAML::Value << YAML::BeginMap;
+  for (const auto& [k, v] : s.texts.templates)
+    out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+  out << YAML::EndMap << YAML::EndMap;
+  out << YAML::Key << "conditions" << YAML::Value << YAML::BeginSeq;
+  for (const auto& c : s.conditions) {
+    out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << c.id
+        << YAML::Key << "name" << YAML::Value << c.name
+        << YAML::Key << "segments" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& seg : c.segments) {
+      out << YAML::BeginMap << YAML::Key << "template" << YAML::Value << seg.template_name;
+      if (seg.surrogate != SurrogateKind::none)
+        out << YAML::Key << "surrogate" << YAML::Value << to_string(seg.surrogate);
+      if (!seg.keep) out << YAML::Key << "keep" << YAML::Value << false;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::Key << "reposition" << YAML::Value << c.reposition
+        << YAML::Key << "keep_bos" << YAML::Value << c.keep_bos
+        << YAML::Key << "position_offset" << YAML::Value << c.position_offset
+        << YAML::Key << "query_positions" << YAML::Value
+        << (c.query_positions == QueryPositions::after_last ? "after_last" : "cache_length")
+        << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "scoring" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "skip_first_answer_token" << YAML::Value << s.scoring.skip_first_answer_token
+      << YAML::EndMap;
+  out << YAML::Key << "runtime" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "seed" << YAML::Value << s.runtime.seed
+      << YAML::Key << "token_budget" << YAML::Value << s.runtime.token_budget
+      << YAML::Key << "threads" << YAML::Value << s.runtime.threads
+      << YAML::Key << "checkpoint_every" << YAML::Value << s.runtime.checkpoint_every << YAML::EndMap;
+  out << YAML::Key << "output" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "dir" << YAML::Value << s.output.dir << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace dkv::experiment
