@@ -1,0 +1,37 @@
+// One work unit: a fixed group of samples taken from surrogates to NLL rows. Everything random
+// is keyed by (seed, sample index), and batching depends only on the group, so a sample's row
+// is the same whichever rank computes it and whatever else that rank has done.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dkv/experiment/dataset.h"
+#include "dkv/experiment/text_side.h"
+#include "dkv/io/results_file.h"
+
+namespace dkv::model {
+class Decoder;
+class SentenceEmbedder;
+}  // namespace dkv::model
+
+namespace dkv::experiment {
+
+struct RunContext {
+  const ExperimentSpec& spec;
+  const model::Decoder& decoder;
+  const model::SentenceEmbedder& embedder;
+  const TextSide& text;
+  const std::vector<Sample>& samples;  // the whole run's list (irrelevant surrogates look across)
+};
+
+// Purposes that key the per-sample random streams.
+enum class Stream : uint64_t { surrogate = 1, random_prefix = 2, shuffle = 3 };
+
+// Cleans a generated surrogate as the study did: first line, whitespace and quotes stripped.
+std::string clean_surrogate(const std::string& generated);
+
+// Rows for samples `indices` (done = true; a sample that fails gets its error text and NaNs).
+std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices);
+
+}  // namespace dkv::experiment
