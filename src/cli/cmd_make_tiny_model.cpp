@@ -5,6 +5,8 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "dkv/core/error.h"
+#include "dkv/model/tiny_bert.h"
 #include "dkv/model/tiny_model.h"
 
 namespace dkv::cli {
@@ -18,8 +20,9 @@ void add_make_tiny_model(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("make-tiny-model", "write a random-weight HF-format checkpoint");
   cmd->add_option("dir", args->dir, "output directory")->required();
-  cmd->add_option("--arch", args->arch, "llama, mistral or qwen2")
-      ->check(CLI::IsMember({"llama", "mistral", "qwen2"}));
+  cmd->add_option("--arch", args->arch,
+                  "llama, mistral, qwen2, or bert (a sentence-transformers model, all-MiniLM layout)")
+      ->check(CLI::IsMember({"llama", "mistral", "qwen2", "bert"}));
   cmd->add_option("--seed", args->o.seed, "weight seed");
   cmd->add_option("--vocab", args->o.vocab_size, "vocab_size");
   cmd->add_option("--hidden", args->o.hidden_size, "hidden_size");
@@ -31,7 +34,25 @@ void add_make_tiny_model(CLI::App& app) {
   cmd->add_option("--sliding-window", args->sliding_window, "Mistral sliding_window (0 = none)");
   cmd->add_flag("--tie-embeddings", args->o.tie_word_embeddings, "tie_word_embeddings");
   cmd->add_option("--init-scale", args->o.init_scale, "std of the random weights");
-  cmd->callback([args] {
+  cmd->callback([args, cmd] {
+    if (args->arch == "bert") {
+      // The BERT vocabulary is the built-in WordPiece list; decoder-only options would be
+      // silently meaningless, so they are refused.
+      for (const char* opt : {"--vocab", "--kv-heads", "--rope-theta", "--sliding-window",
+                              "--tie-embeddings"})
+        if (cmd->count(opt) > 0)
+          throw ConfigError(std::string("make-tiny-model: ") + opt + " does not apply to --arch bert");
+      model::TinyBertOptions b;
+      b.seed = args->o.seed;
+      b.hidden_size = args->o.hidden_size;
+      b.intermediate_size = args->o.intermediate_size;
+      b.num_hidden_layers = args->o.num_hidden_layers;
+      b.num_attention_heads = args->o.num_attention_heads;
+      b.init_scale = args->o.init_scale;
+      model::write_tiny_bert(args->dir, b);
+      std::cerr << "wrote bert sentence-transformers model to " << args->dir << "\n";
+      return;
+    }
     const std::map<std::string, model::Architecture> archs{{"llama", model::Architecture::llama},
                                                            {"mistral", model::Architecture::mistral},
                                                            {"qwen2", model::Architecture::qwen2}};
