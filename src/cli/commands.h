@@ -12,4 +12,10 @@ void add_forward(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_embed(CLI::App& app);
 
+#ifdef DKV_WITH_EXPERIMENT
+// src/cli/experiment/: need yaml-cpp, HDF5 and MPI.
+void add_run(CLI::App& app);
+void add_status(CLI::App& app);
+#endif
+
 }  // namespace dkv::cli

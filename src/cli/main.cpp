@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
   dkv::cli::add_forward(app);
   dkv::cli::add_bench(app);
   dkv::cli::add_embed(app);
+#ifdef DKV_WITH_EXPERIMENT
+  dkv::cli::add_run(app);
+  dkv::cli::add_status(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

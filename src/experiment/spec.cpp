@@ -277,19 +277,24 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
     }
     r->finish();
   }
-  if (auto c = top.child("conditions")) {
-    if (!c.IsSequence() || c.size() == 0)
-      throw ConfigError(where(file, c, "conditions") + ": expected a non-empty list");
-    std::set<std::string> ids;
-    for (size_t i = 0; i < c.size(); ++i) {
-      auto cond = parse_condition(c[i], "conditions[" + std::to_string(i) + "]", file, s.texts);
-      if (!ids.insert(cond.id).second)
-        throw ConfigError(where(file, c[i], "conditions[" + std::to_string(i) + "].id") +
-                          ": duplicate condition id '" + cond.id + "'");
-      s.conditions.push_back(cond);
+  auto read_conditions = [&](const char* key, const YAML::Node& list) {
+    if (!list.IsSequence() || list.size() == 0)
+      throw ConfigError(where(file, list, key) + ": expected a non-empty list");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const auto p = std::string(key) + "[" + std::to_string(i) + "]";
+      s.conditions.push_back(parse_condition(list[i], p, file, s.texts));
     }
-  } else {
-    s.conditions = study_conditions();
+  };
+  if (auto c = top.child("conditions")) read_conditions("conditions", c);
+  else s.conditions = study_conditions();
+  // extra_conditions: appended to the list above (the study's by default), so a config can add
+  // conditions without restating the fifteen.
+  if (auto c = top.child("extra_conditions")) read_conditions("extra_conditions", c);
+  {
+    std::set<std::string> seen;
+    for (const auto& c : s.conditions)
+      if (!seen.insert(c.id).second)
+        throw ConfigError(file + ": duplicate condition id '" + c.id + "'");
   }
   if (auto r = section("scoring")) {
     r->get("skip_first_answer_token", s.scoring.skip_first_answer_token);

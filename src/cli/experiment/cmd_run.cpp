@@ -1,0 +1,31 @@
+// `dkv run CONFIG`: runs or resumes an experiment into one results.h5.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "dkv/experiment/runner.h"
+
+namespace dkv::cli {
+
+void add_run(CLI::App& app) {
+  struct Args {
+    std::string config;
+    experiment::RunOptions options;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("run", "run (or resume) an experiment from a YAML config");
+  cmd->add_option("config", args->config, "experiment YAML (see configs/README.md)")->required();
+  cmd->add_option("--out", args->options.out_dir, "output folder (default: output.dir, results/<name>)");
+  cmd->add_flag("--fresh", args->options.fresh,
+                "set an existing results.h5 aside (renamed, never deleted) and start over");
+  cmd->add_option("--chunk", args->options.chunk_size, "samples per work unit");
+  cmd->add_flag("--quiet", args->options.quiet, "no progress output");
+  cmd->callback([args] {
+    auto spec = experiment::load_spec(args->config);
+    auto path = experiment::run_experiment(spec, args->options);
+    std::cout << path << "\n";
+  });
+}
+
+}  // namespace dkv::cli
