@@ -1,6 +1,7 @@
 // `dkv make-tiny-model DIR`: a random-weight HF checkpoint for tests and the demo.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -8,6 +9,7 @@
 #include "dkv/core/error.h"
 #include "dkv/model/tiny_bert.h"
 #include "dkv/model/tiny_model.h"
+#include "dkv/tokenizer/tokenizer.h"
 
 namespace dkv::cli {
 
@@ -16,6 +18,7 @@ void add_make_tiny_model(CLI::App& app) {
     std::string dir, arch = "llama";
     model::TinyModelOptions o;
     int64_t sliding_window = 0;
+    std::string tokenizer;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("make-tiny-model", "write a random-weight HF-format checkpoint");
@@ -34,6 +37,8 @@ void add_make_tiny_model(CLI::App& app) {
   cmd->add_option("--sliding-window", args->sliding_window, "Mistral sliding_window (0 = none)");
   cmd->add_flag("--tie-embeddings", args->o.tie_word_embeddings, "tie_word_embeddings");
   cmd->add_option("--init-scale", args->o.init_scale, "std of the random weights");
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "copy this HF tokenizer directory in; vocab_size becomes its size");
   cmd->callback([args, cmd] {
     if (args->arch == "bert") {
       // The BERT vocabulary is the built-in WordPiece list; decoder-only options would be
@@ -58,7 +63,19 @@ void add_make_tiny_model(CLI::App& app) {
                                                            {"qwen2", model::Architecture::qwen2}};
     args->o.architecture = archs.at(args->arch);
     if (args->sliding_window > 0) args->o.sliding_window = args->sliding_window;
+    if (!args->tokenizer.empty()) {
+      if (cmd->count("--vocab") > 0)
+        throw ConfigError("make-tiny-model: --vocab and --tokenizer both set the vocabulary size");
+      args->o.vocab_size = static_cast<int64_t>(tokenizer::Tokenizer::load(args->tokenizer).vocab_size());
+    }
     model::write_tiny_model(args->dir, args->o);
+    if (!args->tokenizer.empty())
+      for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+        const auto from = std::filesystem::path(args->tokenizer) / f;
+        if (std::filesystem::exists(from))
+          std::filesystem::copy_file(from, std::filesystem::path(args->dir) / f,
+                                     std::filesystem::copy_options::overwrite_existing);
+      }
     std::cerr << "wrote " << args->arch << " checkpoint to " << args->dir << "\n";
   });
 }
