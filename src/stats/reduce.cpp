@@ -259,6 +259,7 @@ Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
 
   r.figure_condition = spec.figure_condition;
   r.figure_critical = spec.figure_critical;
+  r.histogram_bins = std::max(1, spec.histogram_bins);
   if (int fc = m.find(spec.figure_condition); fc >= 0) {
     for (int64_t s = 0; s < m.num_samples; ++s) {
       if (!m.done[s] || !std::isfinite(m.at(s, base)) || !std::isfinite(m.at(s, fc))) continue;

@@ -91,6 +91,7 @@ struct Reduction {
   std::vector<double> figure_delta, figure_delta_similarity, figure_scatter_delta;
   Correlation figure_correlation;
   std::vector<std::string> figure_critical;
+  int histogram_bins = 30;
   std::vector<std::string> notes;  // report-level: partial input, missing conditions
 
   const ConditionSummary* find(const std::string& id) const;
