@@ -242,13 +242,17 @@ struct LegendEntry {
   double alpha, width;
   bool dashed;
 };
-void legend(cairo_t* cr, const Axes& a, const std::vector<LegendEntry>& entries, double pt) {
+// below_axes: under the x axis, right-aligned, level with the x label (for bar panels whose
+// bars reach the top-right corner, where the legend would hide error bars).
+void legend(cairo_t* cr, const Axes& a, const std::vector<LegendEntry>& entries, double pt,
+            bool below_axes = false) {
   font(cr, pt);
   double w = 0;
   for (const auto& e : entries) w = std::max(w, text_width(cr, e.label));
   const double line = 20, pad = 5, row = 1.5 * pt;
   const double bw = pad * 3 + line + w, bh = pad * 2 + row * entries.size();
-  const double bx = a.x0 + a.w - bw - 6, by = a.y0 + 6;
+  const double bx = below_axes ? a.x0 + a.w - bw : a.x0 + a.w - bw - 6;
+  const double by = below_axes ? a.y0 + a.h + 2.2 * kTickPt : a.y0 + 6;
   cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
   cairo_rectangle(cr, bx, by, bw, bh);
   cairo_fill_preserve(cr);
@@ -316,7 +320,8 @@ void panel_all_conditions(cairo_t* cr, const Reduction& r, Axes a) {
   if (has_base) dashed_line(cr, a.px(base->nll_mean), a.y0, a.px(base->nll_mean), a.y0 + a.h, kBlue, 0.5, 1.5, true);
   cairo_restore(cr);
   frame(cr, a, "All Conditions: Mean NLL (± SEM)", "Mean NLL (lower = better)", "", labels, {}, 8.5);
-  if (has_base) legend(cr, a, {{"Baseline (" + r.baseline + ")", kBlue, 0.5, 1.5, true}}, 8);
+  if (has_base)
+    legend(cr, a, {{"Baseline (" + r.baseline + ") = " + fmt("%.4f", base->nll_mean), kBlue, 0.5, 1.5, true}}, 8.5, true);
 }
 
 // Panel 2: the critical comparison bars.
@@ -438,7 +443,11 @@ void draw(cairo_t* cr, const Reduction& r, double w, double h) {
   // 2 x 2 grid; left panels leave room for category labels (panel 1) and tick labels.
   const double top = 52, mid_gap = 96, bottom = 62, right = 24;
   const double ph = (h - top - mid_gap - bottom) / 2;
-  const double left1 = 190, left2 = 80, gap = 90;  // left2: the histogram's numeric ticks
+  // Panel 1's left margin fits its longest "id name" label (within a third of the page).
+  font(cr, 8.5);
+  double widest = 0;
+  for (const auto& m : r.marginals) widest = std::max(widest, text_width(cr, m.id + " " + m.name));
+  const double left1 = std::clamp(widest + 30, 100.0, w / 3), left2 = 80, gap = 90;  // left2: numeric ticks
   const double pw = (w - left1 - gap - right) / 2;
   const double xl = left1, xr = left1 + pw + gap;
   const double yt = top, yb = top + ph + mid_gap;

@@ -55,6 +55,11 @@ std::string join(const std::vector<std::string>& v, const char* sep = "; ") {
   return s;
 }
 
+std::string notes_with_failed(int64_t n_failed, std::vector<std::string> notes) {
+  if (n_failed) notes.insert(notes.begin(), std::to_string(n_failed) + " completed samples excluded (NaN)");
+  return join(notes);
+}
+
 json pair_json(const stats::PairComparison& c) {
   return {{"a", c.a}, {"b", c.b}, {"available", c.available}, {"n", c.n}, {"n_failed", c.n_failed},
           {"mean_a", num(c.mean_a)}, {"mean_b", num(c.mean_b)}, {"std_a", num(c.std_a)},
@@ -85,7 +90,7 @@ void pair_table(const Reduction& r, const std::vector<stats::PairComparison>& pa
     out << "| " << label(r, c.a) << " | " << label(r, c.b) << " | " << c.n << " | " << fmt(c.mean_a)
         << " ± " << fmt(c.std_a) << " | " << fmt(c.mean_b) << " ± " << fmt(c.std_b) << " | "
         << fmt(c.diff, "%+.4f") << " | " << fmt(c.t, "%.3f") << " | " << fmt_p(c.p) << " | "
-        << (c.n_failed ? std::to_string(c.n_failed) + " excluded (NaN); " : "") << join(c.notes) << " |\n";
+        << notes_with_failed(c.n_failed, c.notes) << " |\n";
   }
 }
 
@@ -239,8 +244,7 @@ void write_report_md(const Reduction& r, std::ostream& out) {
       << "| Condition | n | r | p | Notes |\n|---|--:|--:|--:|---|\n";
   for (const auto& c : r.correlations)
     out << "| " << label(r, c.condition) << " | " << c.n << " | " << fmt(c.r, "%.3f") << " | "
-        << fmt(c.p, "%.4f") << " | " << (c.n_failed ? std::to_string(c.n_failed) + " excluded (NaN); " : "")
-        << join(c.notes) << " |\n";
+        << fmt(c.p, "%.4f") << " | " << notes_with_failed(c.n_failed, c.notes) << " |\n";
 
   const auto& q = r.quartiles;
   out << "\n## Win rate by baseline quality (" << q.condition << " vs " << r.baseline << ")\n\n";
@@ -257,7 +261,7 @@ void write_report_md(const Reduction& r, std::ostream& out) {
   out << "\n## Figure\n\n![Directed KV cache results](figure.png)\n";
 }
 
-ReportFiles write_report(const Reduction& r, const std::string& out_dir) {
+ReportFiles write_tables(const Reduction& r, const std::string& out_dir) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw IoError("create_directories: " + out_dir + ": " + ec.message());
@@ -267,9 +271,18 @@ ReportFiles write_report(const Reduction& r, const std::string& out_dir) {
   write_file(f.summary_csv, [&](std::ostream& o) { write_summary_csv(r, o); });
   write_file(f.report_json, [&](std::ostream& o) { o << to_json(r).dump(1) << "\n"; });
   write_file(f.report_md, [&](std::ostream& o) { write_report_md(r, o); });
-  write_figure_png(r, f.figure_png);
-  write_figure_svg(r, f.figure_svg);
   return f;
+}
+
+void write_figures(const Reduction& r, const ReportFiles& files) {
+  write_figure_png(r, files.figure_png);
+  write_figure_svg(r, files.figure_svg);
+}
+
+ReportFiles write_report(const Reduction& r, const std::string& out_dir) {
+  const auto files = write_tables(r, out_dir);
+  write_figures(r, files);
+  return files;
 }
 
 }  // namespace dkv::report

@@ -18,6 +18,11 @@ struct ReportFiles {
 // report.md, figure.png, figure.svg). Throws dkv::IoError naming the path on failure.
 ReportFiles write_report(const stats::Reduction& r, const std::string& out_dir);
 
+// The two halves of write_report (timed apart by bench_report): the three tables, then the
+// figure's PNG and SVG at the paths in `files`.
+ReportFiles write_tables(const stats::Reduction& r, const std::string& out_dir);
+void write_figures(const stats::Reduction& r, const ReportFiles& files);
+
 // One row per condition in the Reduction's order (sorted by mean NLL). Numbers are written
 // with 17 significant digits; NaN as "nan", infinities as "inf" / "-inf" (pandas reads all).
 void write_summary_csv(const stats::Reduction& r, std::ostream& out);
