@@ -112,6 +112,35 @@ TEST(StatsEdge, MissingBaselineOrMalformedMatrixThrowsInputError) {
   EXPECT_THROW(dkv::stats::reduce(bad), dkv::InputError);
 }
 
+TEST(StatsEdge, UnusableSpecThrowsConfigError) {
+  const auto m = random_matrix(5, 9);
+  dkv::stats::ReportSpec spec;
+  spec.confidence = 95;  // a percentage where a level is expected
+  EXPECT_THROW(dkv::stats::reduce(m, spec), dkv::ConfigError);
+  spec = {};
+  spec.quartile_labels.clear();
+  EXPECT_THROW(dkv::stats::reduce(m, spec), dkv::ConfigError);
+  spec = {};
+  spec.histogram_bins = 0;
+  EXPECT_THROW(dkv::stats::reduce(m, spec), dkv::ConfigError);
+}
+
+TEST(StatsEdge, CustomSpecReportsNewConditionsWithoutCodeChanges) {
+  auto m = random_matrix(30, 10);
+  dkv::stats::ReportSpec spec;
+  spec.critical = {{"D1", "B4"}};
+  spec.similarity_correlation = {"D1"};
+  spec.quartile_condition = "B4";
+  spec.quartile_labels = {"low", "high"};  // median split
+  const auto r = dkv::stats::reduce(m, spec);
+  ASSERT_EQ(r.critical.size(), 1u);
+  EXPECT_TRUE(r.critical[0].available);
+  EXPECT_EQ(r.correlations[0].condition, "D1");
+  ASSERT_TRUE(r.quartiles.available);
+  ASSERT_EQ(r.quartiles.rows.size(), 2u);
+  EXPECT_EQ(r.quartiles.rows[0].n + r.quartiles.rows[1].n, 30);
+}
+
 TEST(StatsEdge, ConditionsMissingFromTheSpecAreFlaggedNotDropped) {
   // random_matrix lacks B2, B3, C4, C5, E1: their sections say so.
   const auto r = dkv::stats::reduce(random_matrix(20, 6));

@@ -246,7 +246,11 @@ Qcut qcut(const std::vector<double>& x, int q) {
   std::vector<double> finite;
   for (double v : x)
     if (!std::isnan(v)) finite.push_back(v);
-  if (finite.empty() || q < 1) {
+  if (q < 1) {
+    out.error = "q must be at least 1, got " + std::to_string(q);
+    return out;
+  }
+  if (finite.empty()) {
     out.error = "no finite values to bin";
     return out;
   }

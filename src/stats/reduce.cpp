@@ -178,7 +178,20 @@ const ConditionMarginal* Reduction::find_marginal(const std::string& id) const {
   return nullptr;
 }
 
+void validate(const ReportSpec& spec) {
+  auto fail = [](const std::string& key, const std::string& what) {
+    throw ConfigError("report." + key + ": " + what);
+  };
+  if (spec.baseline.empty()) fail("baseline", "expected a condition id, got an empty string");
+  if (!(spec.confidence > 0 && spec.confidence < 1))
+    fail("confidence", "expected a level in (0, 1), got " + std::to_string(spec.confidence));
+  if (spec.quartile_labels.empty()) fail("quartile_labels", "expected one label per bin, got none");
+  if (spec.histogram_bins < 1)
+    fail("histogram_bins", "expected at least 1, got " + std::to_string(spec.histogram_bins));
+}
+
 Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
+  validate(spec);
   validate(m);
   const int base = m.find(spec.baseline);
   if (base < 0)
@@ -259,7 +272,7 @@ Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
 
   r.figure_condition = spec.figure_condition;
   r.figure_critical = spec.figure_critical;
-  r.histogram_bins = std::max(1, spec.histogram_bins);
+  r.histogram_bins = spec.histogram_bins;
   if (int fc = m.find(spec.figure_condition); fc >= 0) {
     for (int64_t s = 0; s < m.num_samples; ++s) {
       if (!m.done[s] || !std::isfinite(m.at(s, base)) || !std::isfinite(m.at(s, fc))) continue;

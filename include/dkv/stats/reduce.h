@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@
 #include "dkv/stats/result_matrix.h"
 
 namespace dkv::stats {
+
+// Numbers of an unavailable comparison stay NaN (never a plausible-looking 0).
+inline constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
 
 // One row of summary.csv: a condition against the baseline.
 struct ConditionSummary {
@@ -46,10 +50,10 @@ struct PairComparison {
   std::string a, b;
   bool available = false;  // false: a condition is missing from the results (see notes)
   int64_t n = 0, n_failed = 0;
-  double mean_a = 0, mean_b = 0;  // over the paired rows
-  double std_a = 0, std_b = 0;    // numpy std, ddof=0 (the study's '±')
-  double diff = 0;                // mean_a - mean_b
-  double t = 0, p = 0;            // ttest_rel(a, b)
+  double mean_a = kUnset, mean_b = kUnset;  // over the paired rows
+  double std_a = kUnset, std_b = kUnset;    // numpy std, ddof=0 (the study's '±')
+  double diff = kUnset;                     // mean_a - mean_b
+  double t = kUnset, p = kUnset;            // ttest_rel(a, b)
   std::vector<std::string> notes;
 };
 
@@ -57,8 +61,8 @@ struct Correlation {
   std::string condition;
   bool available = false;
   int64_t n = 0, n_failed = 0;
-  double r = 0, p = 0;              // scipy.stats.pearsonr(similarity, baseline - condition)
-  double slope = 0, intercept = 0;  // numpy.polyfit(similarity, delta, 1)
+  double r = kUnset, p = kUnset;              // scipy.stats.pearsonr(similarity, baseline - condition)
+  double slope = kUnset, intercept = kUnset;  // numpy.polyfit(similarity, delta, 1)
   std::vector<std::string> notes;
 };
 
@@ -98,7 +102,12 @@ struct Reduction {
   const ConditionMarginal* find_marginal(const std::string& id) const;
 };
 
-// Throws dkv::InputError when the matrix is malformed or the baseline is missing.
+// Throws dkv::ConfigError naming the report.<key> when the spec is unusable (empty baseline,
+// confidence outside (0, 1), no quartile labels, histogram_bins < 1).
+void validate(const ReportSpec& spec);
+
+// Throws dkv::InputError when the matrix is malformed or the baseline is missing, and
+// dkv::ConfigError from validate(spec).
 Reduction reduce(const ResultMatrix& m, const ReportSpec& spec = {});
 
 }  // namespace dkv::stats
