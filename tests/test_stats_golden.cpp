@@ -42,6 +42,7 @@ double as_double(const json& v) {
 
 struct Tally {
   int64_t compared = 0;
+  int64_t by_abs_floor = 0;  // passed on kAbsFloor, outside 1e-9 relative
   double worst = 0;
   std::string worst_what;
 };
@@ -64,7 +65,10 @@ void expect_close(double got, const json& want_json, const std::string& what, do
   }
   const double scale = std::max(std::fabs(want), std::fabs(got));
   const double rel = scale == 0 ? 0 : std::fabs(got - want) / scale;
-  if (std::fabs(got - want) <= abs_floor) return;
+  if (std::fabs(got - want) <= abs_floor) {
+    tally().by_abs_floor += rel > kRelTol;
+    return;
+  }
   if (rel > tally().worst) tally().worst = rel, tally().worst_what = what;
   EXPECT_LE(rel, kRelTol) << what << ": got " << got << ", want " << want
                           << "; regenerate with: " << kRegenerate;
@@ -220,9 +224,10 @@ class GoldenTallyPrinter : public ::testing::Environment {
  public:
   void TearDown() override {
     if (tally().compared == 0) return;
-    std::printf("[ golden ] %lld comparisons, worst relative error %.3g (%s); regenerate: %s\n",
-                static_cast<long long>(tally().compared), tally().worst,
-                tally().worst_what.c_str(), kRegenerate);
+    std::printf("[ golden ] %lld comparisons, worst relative error %.3g (%s), %lld within %g absolute "
+                "only; regenerate: %s\n",
+                static_cast<long long>(tally().compared), tally().worst, tally().worst_what.c_str(),
+                static_cast<long long>(tally().by_abs_floor), kAbsFloor, kRegenerate);
   }
 };
 [[maybe_unused]] auto* const kTallyPrinter =
