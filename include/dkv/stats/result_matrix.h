@@ -1,0 +1,30 @@
+// The reducer's input: one mean-NLL value per (sample, condition), as read from the results
+// file by io/ (the lead's glue). Kept free of HDF5 so stats/ and report/ test from memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dkv::stats {
+
+struct ResultMatrix {
+  std::vector<std::string> condition_ids;    // [C], e.g. "A1", "C2"; unique
+  std::vector<std::string> condition_names;  // [C], e.g. "baseline", "trunc_generated_corrected"
+  int64_t num_samples = 0;                   // N
+  std::vector<double> nll;                   // [N, C] row-major, nats; NaN = failed (sample, condition)
+  std::vector<double> similarity;            // [N] surrogate-query similarity; NaN allowed; may be empty
+  std::vector<bool> done;                    // [N] committed rows; only these are reported
+
+  double at(int64_t sample, size_t condition) const {
+    return nll[static_cast<size_t>(sample) * condition_ids.size() + condition];
+  }
+  // Index of a condition id, or -1.
+  int find(const std::string& id) const;
+  int64_t num_done() const;
+};
+
+// Checks sizes and id uniqueness; throws dkv::InputError naming the field, expected and found.
+void validate(const ResultMatrix& m);
+
+}  // namespace dkv::stats
