@@ -10,5 +10,6 @@ namespace dkv::cli {
 void add_make_tiny_model(CLI::App& app);
 void add_forward(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_tokenize(CLI::App& app);
 
 }  // namespace dkv::cli
