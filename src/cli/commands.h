@@ -10,6 +10,7 @@ namespace dkv::cli {
 void add_make_tiny_model(CLI::App& app);
 void add_forward(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_tokenize(CLI::App& app);
 void add_embed(CLI::App& app);
 
 #ifdef DKV_WITH_EXPERIMENT
