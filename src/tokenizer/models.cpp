@@ -2,6 +2,7 @@
 // HF tokenizers 0.19, with a word -> ids cache so repeated words are merged once.
 #include <cstdio>
 #include <mutex>
+#include <shared_mutex>
 #include <queue>
 #include <unordered_map>
 
@@ -21,7 +22,7 @@ namespace {
 class WordCache {
  public:
   bool get(const std::string& w, std::vector<int64_t>& out) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_lock<std::shared_mutex> lock(mu_);  // readers share: hits dominate
     auto it = map_.find(w);
     if (it == map_.end()) return false;
     out.insert(out.end(), it->second.begin(), it->second.end());
@@ -29,14 +30,14 @@ class WordCache {
   }
   void put(const std::string& w, const int64_t* ids, size_t n) {
     if (w.size() >= kMaxWordBytes) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     if (map_.size() < kCapacity) map_.emplace(w, std::vector<int64_t>(ids, ids + n));
   }
 
  private:
   static constexpr size_t kCapacity = 200000;
   static constexpr size_t kMaxWordBytes = 256;
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::vector<int64_t>> map_;
 };
 

@@ -36,8 +36,9 @@ std::string normalize(const std::string& s, NormForm form);
 // Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes U+FFFD.
 std::string from_utf8_lossy(const std::string& bytes);
 
-// A compiled Unicode regex (ICU). Patterns written for Oniguruma/Rust regex: `\s` is rewritten
-// to \p{White_Space} because ICU's \s lacks U+000B and U+0085, which Oniguruma's includes.
+// A compiled Unicode regex (ICU). Patterns are written for Oniguruma (HF's engine), whose `\s`
+// is Unicode White_Space; ICU documents its `\s` as [\t\n\f\r\p{Z}], so `\s`/`\S` are
+// rewritten to \p{White_Space}/\P{White_Space} to pin that meaning.
 class Regex {
  public:
   // Throws InputError "<where>: invalid regex ..." when ICU rejects the pattern.

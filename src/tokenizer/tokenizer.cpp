@@ -324,4 +324,18 @@ const std::string& Tokenizer::chat_template() const { return impl_->chat_templat
 const std::string& Tokenizer::model_type() const { return impl_->model_type; }
 const std::string& Tokenizer::source() const { return impl_->source; }
 
+Tokenizer copy_tokenizer_files(const std::string& src_dir, const std::string& dest_dir) {
+  Tokenizer::load(src_dir);  // validate before writing anything
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+    const fs::path from = fs::path(src_dir) / name;
+    if (!fs::exists(from)) continue;
+    std::error_code ec;
+    fs::copy_file(from, fs::path(dest_dir) / name, fs::copy_options::overwrite_existing, ec);
+    if (ec)
+      throw IoError(detail::concat("copy_file(", from.string(), ", ", dest_dir, "): ",
+                                   ec.message()));
+  }
+  return Tokenizer::load(dest_dir);
+}
+
 }  // namespace dkv::tokenizer

@@ -52,4 +52,11 @@ class Tokenizer {
   std::shared_ptr<const Impl> impl_;
 };
 
+// Copies the HF tokenizer files present in src_dir (tokenizer.json, tokenizer_config.json,
+// special_tokens_map.json) into dest_dir, which must exist, after checking that they load; for
+// `dkv make-tiny-model`, with tests/data/tokenizers/mistral_sp (vocab_size 1620, <unk>/<s>/</s> =
+// 0/1/2, Mistral chat template). Returns the tokenizer as loaded from dest_dir. Throws
+// InputError for an invalid source, IoError when a copy fails.
+Tokenizer copy_tokenizer_files(const std::string& src_dir, const std::string& dest_dir);
+
 }  // namespace dkv::tokenizer
