@@ -19,12 +19,14 @@ class Plans : public ::testing::Test {
     tok_ = std::make_unique<tokenizer::Tokenizer>(
         tokenizer::Tokenizer::load(test::source_path("tests/data/tokenizers/mistral_sp")));
     spec_.conditions = study_conditions();
-    auto empty = spec_.conditions[8];  // C2 with an empty prefix template
+    auto empty = spec_.conditions[8];  // C2 with an empty prefix
     empty.id = "Z0";
-    empty.segments[0].template_name = "empty_prefix";
-    spec_.texts.templates["empty_prefix"] = "{surrogate}";
+    empty.segments[0] = {"empty_prefix", SurrogateKind::none, false};
+    spec_.texts.templates["empty_prefix"] = "";
     spec_.conditions.push_back(empty);
-    texts_ = {"The Eiffel Tower was built between 1887 and 1889 as the entrance arch for the World's Fair.",
+    // Ends without a period: this small vocabulary merges ".\n\n", which would (rightly) flag
+    // D1's boundary; the real Mistral vocabulary has no such merge.
+    texts_ = {"The Eiffel Tower was built between 1887 and 1889 as the entrance arch for the World's Fair",
               "when was the eiffel tower built", "Between 1887 and 1889", {}};
     texts_.surrogates = {{SurrogateKind::generated, "eiffel tower construction date"},
                          {SurrogateKind::perfect, texts_.query},
@@ -80,10 +82,17 @@ TEST_F(Plans, BoundaryMismatchIsFlaggedNotHidden) {
   c.segments = {{"glued", SurrogateKind::generated, false}, {"bare_document", SurrogateKind::none, true}};
   c.reposition = true;
   spec_.conditions = {c};
-  texts_.surrogates[SurrogateKind::generated] = "The Eiff";
-  texts_.passage = "el Tower";
+  // A trailing space tokenizes as a lone "▁" alone but joins the next word in the joint text.
+  texts_.surrogates[SurrogateKind::generated] = "Eiffel ";
+  texts_.passage = "Tower";
   auto p = plan_sample(spec_, texts_, encode(), tok_->bos_id());
   EXPECT_NE(p.conditions[0].flags & kBoundaryMismatch, 0u);
+  // The cut follows the longest common prefix: entries kept are exactly those after it.
+  const auto pre = tok_->encode("Eiffel ", true);
+  const auto& full = p.conditions[0].prefill_ids;
+  size_t lcp = 0;
+  while (lcp < pre.size() && lcp < full.size() && pre[lcp] == full[lcp]) ++lcp;
+  EXPECT_EQ(p.conditions[0].keep.size(), 1 + full.size() - lcp);
 }
 
 TEST_F(Plans, StudyIdentitiesOnATinyModel) {

@@ -18,6 +18,7 @@ void add_embed(CLI::App& app);
 // src/cli/experiment/: need yaml-cpp, HDF5 and MPI.
 void add_run(CLI::App& app);
 void add_status(CLI::App& app);
+void add_report(CLI::App& app);
 #endif
 
 }  // namespace dkv::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 #ifdef DKV_WITH_EXPERIMENT
   dkv::cli::add_run(app);
   dkv::cli::add_status(app);
+  dkv::cli::add_report(app);
 #endif
   try {
     app.parse(argc, argv);
