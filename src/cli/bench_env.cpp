@@ -4,6 +4,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
+
+#include "dkv/model/decoder.h"
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -60,5 +62,20 @@ MatmulProbe::MatmulProbe(int64_t m_, int64_t k_, int64_t n_)
 void MatmulProbe::operator()() { at::mm_out(c, a, b); }
 
 double MatmulProbe::flops() const { return 2.0 * m * k * n; }
+
+// Random weights straight in memory (a ~100M model is 400 MB of fp32: not worth writing out).
+model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype) {
+  at::manual_seed(0);
+  model::DecoderWeights w;
+  w.layers.resize(config.num_hidden_layers);
+  for (const auto& slot : model::decoder_weight_table(config)) {
+    auto t = slot.kind == model::WeightKind::norm ? at::ones(slot.shape)
+                                                  : at::randn(slot.shape) * 0.02;
+    slot.slot(w) = t.to(dtype);
+  }
+  if (config.tie_word_embeddings) w.lm_head = w.embed_tokens;
+  return model::Decoder(config, std::move(w), {dtype, at::kCPU});
+}
+
 
 }  // namespace dkv::cli

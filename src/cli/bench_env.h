@@ -8,7 +8,16 @@
 #include <string>
 #include <vector>
 
+namespace dkv::model {
+class Decoder;
+struct ModelConfig;
+}  // namespace dkv::model
+
 namespace dkv::cli {
+
+// A decoder with random weights (N(0, 0.02), norms 1) built in memory for benchmarks.
+model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype);
+
 
 // One line: LibTorch version and intra-op threads, the BLAS library's config string, its
 // thread count and OPENBLAS_CORETYPE (or "unset").

@@ -22,20 +22,6 @@ struct ForwardBenchArgs {
   std::string dtype = "fp32";
 };
 
-// Random weights straight in memory (a ~100M model is 400 MB of fp32: not worth writing out).
-model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype) {
-  at::manual_seed(0);
-  model::DecoderWeights w;
-  w.layers.resize(config.num_hidden_layers);
-  for (const auto& slot : model::decoder_weight_table(config)) {
-    auto t = slot.kind == model::WeightKind::norm ? at::ones(slot.shape)
-                                                  : at::randn(slot.shape) * 0.02;
-    slot.slot(w) = t.to(dtype);
-  }
-  if (config.tie_word_embeddings) w.lm_head = w.embed_tokens;
-  return model::Decoder(config, std::move(w), {dtype, at::kCPU});
-}
-
 void bench_forward(const ForwardBenchArgs& a) {
   model::TinyModelOptions o;
   o.vocab_size = a.vocab;

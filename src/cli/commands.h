@@ -19,6 +19,7 @@ void add_embed(CLI::App& app);
 void add_run(CLI::App& app);
 void add_status(CLI::App& app);
 void add_report(CLI::App& app);
+void add_bench_experiment(CLI::App& app);  // after add_bench: adds `bench experiment`
 #endif
 
 }  // namespace dkv::cli

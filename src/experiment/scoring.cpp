@@ -9,7 +9,6 @@
 
 #include "dkv/core/error.h"
 #include "dkv/model/decoder.h"
-#include "dkv/model/flops.h"
 
 namespace dkv::experiment {
 
@@ -43,11 +42,22 @@ ConditionScore summarize(const std::vector<double>& nll, uint32_t flags) {
   return s;
 }
 
-void count(ScoringStats* st, const model::Decoder& d, int64_t b, int64_t t, int64_t past, int64_t rows) {
-  if (!st) return;
-  st->flops += model::forward_flops(d.config(), b, t, past, rows);
-  ++st->forwards;
+// Counts forwards; their FLOPs are counted by the decoder itself (see FlopScope).
+void count(ScoringStats* st, const model::Decoder&, int64_t, int64_t, int64_t, int64_t) {
+  if (st) ++st->forwards;
 }
+
+// Routes the decoder's FLOP count into stats->flops for the scope's lifetime.
+struct FlopScope {
+  FlopScope(const model::Decoder& d, ScoringStats* st) : d_(d), active_(st != nullptr) {
+    if (active_) d.count_flops_into(&st->flops);
+  }
+  ~FlopScope() {
+    if (active_) d_.count_flops_into(nullptr);
+  }
+  const model::Decoder& d_;
+  bool active_;
+};
 
 // A distinct prefill: ids at positions offset.., possibly extending a shorter one.
 struct Prefill {
@@ -119,15 +129,17 @@ std::vector<std::vector<int>> pack(const std::vector<int>& order, int64_t budget
   return batches;
 }
 
-// The cache a condition is scored on, derived from its prefill.
-KvCache condition_cache(const KvCache& prefill, const CachePlan& plan) {
-  if (plan.keep.empty()) return prefill.gather([&] {
-      std::vector<int64_t> all(prefill.capacity());
-      for (int64_t i = 0; i < prefill.capacity(); ++i) all[i] = i;
-      return all;
-    }());
-  auto c = prefill.gather(plan.keep);
-  if (!plan.delta.empty()) c.reposition_entries(at::tensor(plan.delta, at::kLong).view({1, -1}));
+// The cache a condition is scored on, derived from its prefill (computed at `prefill_offset`).
+KvCache condition_cache(const KvCache& prefill, int64_t prefill_offset, const CachePlan& plan) {
+  std::vector<int64_t> keep = plan.keep;
+  if (keep.empty())
+    for (int64_t i = 0; i < prefill.capacity(); ++i) keep.push_back(i);
+  auto c = prefill.gather(keep);
+  std::vector<int64_t> delta = plan.delta;
+  delta.resize(keep.size(), 0);
+  for (auto& d : delta) d += plan.position_offset - prefill_offset;
+  if (std::any_of(delta.begin(), delta.end(), [](int64_t d) { return d != 0; }))
+    c.reposition_entries(at::tensor(delta, at::kLong).view({1, -1}));
   return c;
 }
 
@@ -143,14 +155,19 @@ Tensor continuation_positions(const KvCache& c, QueryPositions where, int64_t n)
 std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
                                                      const std::vector<SamplePlan>& plans,
                                                      int64_t budget, ScoringStats* st) {
+  FlopScope flops(d, st);
   // 1. Distinct prefills, keyed by (offset, ids): decided by token ids and positions, never by
   //    condition names, so a boundary that tokenizes differently gets its own prefill.
+  //    A prefill that differs from another only by a constant position offset is not recomputed:
+  //    RoPE attention depends only on relative positions, so re-rotating every key by the
+  //    offset gives the same cache up to fp32 rounding of the keys (checked against the
+  //    notebook-shaped executor, which prefills at the offset, in tests and the benchmark).
   std::vector<Prefill> prefills;
-  std::map<std::pair<int64_t, std::vector<int64_t>>, int> index;
+  std::map<std::vector<int64_t>, int> index;
   std::vector<std::vector<int>> which(plans.size());
   for (size_t s = 0; s < plans.size(); ++s)
     for (const auto& c : plans[s].conditions) {
-      auto key = std::make_pair(c.position_offset, c.prefill_ids);
+      const auto& key = c.prefill_ids;
       auto it = index.find(key);
       if (it == index.end()) {
         it = index.emplace(key, static_cast<int>(prefills.size())).first;
@@ -181,6 +198,11 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
     std::vector<int> order;
     for (size_t i = 0; i < prefills.size(); ++i)
       if (depth[i] == level) order.push_back(static_cast<int>(i));
+    // Length order keeps padding small; ties keep first-seen order, so batches depend only on
+    // the plans.
+    std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+      return prefills[x].ids.size() < prefills[y].ids.size();
+    });
     for (const auto& batch : pack(order, budget, [&](int i) {
            return static_cast<int64_t>(prefills[i].ids.size());
          }))
@@ -201,11 +223,14 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
     }
   std::vector<std::vector<ConditionScore>> out(plans.size());
   for (size_t s = 0; s < plans.size(); ++s) out[s].resize(plans[s].conditions.size());
-  std::vector<int> order(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) order[i] = static_cast<int>(i);
   auto cont_len = [&](const Row& r) {
     return static_cast<int64_t>(plans[r.sample].query_ids.size() + plans[r.sample].answer_ids.size());
   };
+  std::vector<int> order(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    return rows[x].entries + cont_len(rows[x]) < rows[y].entries + cont_len(rows[y]);
+  });
   for (const auto& batch : pack(order, budget, [&](int i) {
          return rows[i].entries + cont_len(rows[i]);
        })) {
@@ -220,7 +245,8 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
     for (int64_t b = 0; b < B; ++b) {
       const auto& r = rows[batch[b]];
       const auto& p = plans[r.sample];
-      caches.push_back(condition_cache(*prefills[which[r.sample][r.cond]].cache, p.conditions[r.cond]));
+      const auto& pre = prefills[which[r.sample][r.cond]];
+      caches.push_back(condition_cache(*pre.cache, pre.offset, p.conditions[r.cond]));
       std::vector<int64_t> cont = p.query_ids;
       cont.insert(cont.end(), p.answer_ids.begin(), p.answer_ids.end());
       const int64_t n = static_cast<int64_t>(cont.size());
@@ -256,6 +282,7 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
 std::vector<std::vector<ConditionScore>> score_plans_naive(const model::Decoder& d,
                                                            const std::vector<SamplePlan>& plans,
                                                            ScoringStats* st) {
+  FlopScope flops(d, st);
   std::vector<std::vector<ConditionScore>> out(plans.size());
   for (size_t s = 0; s < plans.size(); ++s) {
     const auto& p = plans[s];
@@ -266,7 +293,7 @@ std::vector<std::vector<ConditionScore>> score_plans_naive(const model::Decoder&
       d.forward({ids_row(c.prefill_ids), pos, {}, {}}, &cache);
       count(st, d, 1, L, 0, L);
       if (st) ++st->prefills;
-      auto cond_cache = condition_cache(cache, c);
+      auto cond_cache = condition_cache(cache, c.position_offset, c);
       const int64_t lq = static_cast<int64_t>(p.query_ids.size());
       const int64_t la = static_cast<int64_t>(p.answer_ids.size());
       auto qpos = continuation_positions(cond_cache, c.query_positions, lq + la);

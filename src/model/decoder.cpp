@@ -9,6 +9,7 @@
 
 #include "dkv/core/error.h"
 #include "dkv/model/checkpoint.h"
+#include "dkv/model/flops.h"
 
 namespace dkv::model {
 
@@ -153,6 +154,9 @@ Tensor Decoder::forward(const ForwardInput& in, cache::KvCache* cache, CacheWrit
     x = layer_forward(l, x, cos, sin, bias, cache, store);
   if (cache && store) cache->commit_entries(positions.contiguous(), new_valid);
 
+  if (flop_counter_)
+    *flop_counter_ += forward_flops(config_, B, T, has_past ? cache->capacity() - (store ? T : 0) : 0,
+                                    in.logit_rows.defined() ? in.logit_rows.numel() : B * T);
   if (in.logit_rows.defined()) {
     auto rows = in.logit_rows.to(options_.device).to(at::kLong);
     x = x.reshape({B * T, -1}).index_select(0, rows);

@@ -72,7 +72,10 @@ std::vector<std::vector<int64_t>> generate(const Decoder& decoder,
   for (auto s : seeds) rngs.emplace_back(s);
   std::vector<bool> done(B, false);
   auto cache = decoder.new_cache();
-  auto logits = decoder.forward({ids, {}, mask, last}, &cache).contiguous();  // [B, V]
+  auto logits = opt.logits_for_whole_prompt
+                    ? decoder.forward({ids, {}, mask, {}}, &cache).view({B * T, -1}).index_select(0, last)
+                    : decoder.forward({ids, {}, mask, last}, &cache);
+  logits = logits.contiguous();  // [B, V]
   const auto V = logits.size(1);
   for (int64_t step = 0; step < opt.max_new_tokens; ++step) {
     auto next = at::zeros({B, 1}, at::kLong);

@@ -47,6 +47,10 @@ class Decoder {
   at::Tensor forward(const ForwardInput& input, cache::KvCache* cache = nullptr,
                      CacheWrite write = CacheWrite::store) const;
 
+  // Benchmarks: while set, every forward adds its FLOP count (model::forward_flops of its
+  // shapes, padding included) to *counter. nullptr stops counting.
+  void count_flops_into(double* counter) const { flop_counter_ = counter; }
+
  private:
   at::Tensor attention_bias(const ForwardInput& input, const at::Tensor& new_valid,
                             const cache::KvCache* cache) const;
@@ -58,6 +62,7 @@ class Decoder {
   DecoderWeights weights_;
   LoadOptions options_;
   cache::RopeSpec rope_;
+  mutable double* flop_counter_ = nullptr;
 };
 
 // HF LlamaRMSNorm: normalise in fp32, cast back, then scale by the weight.

@@ -18,6 +18,9 @@ struct GenerateOptions {
   int64_t top_k = 0;         // 0 = off; HF's generate() defaults to 50 when sampling
   double top_p = 1.0;        // 1 = off
   std::vector<int64_t> eos_token_ids;  // generation stops after emitting one of these
+  // Benchmarks only: compute logits for every prompt position, as HF transformers 4.43's
+  // generate() does, instead of only the last one. Same tokens, more FLOPs.
+  bool logits_for_whole_prompt = false;
 };
 
 // Continues each prompt. Sampling draws from dkv::Rng seeded by `seeds[i]` for prompt i, so a
