@@ -2,6 +2,7 @@
 #include "dkv/experiment/runner.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <chrono>
 #include <cmath>
@@ -70,6 +71,7 @@ void progress(int64_t done, int64_t total, int64_t done_now, double secs, bool f
 std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options) {
   const auto out_dir = options.out_dir.empty() ? spec.output.dir : options.out_dir;
   const auto path = out_dir + "/results.h5";
+  if (spec.runtime.threads > 0) at::set_num_threads(static_cast<int>(spec.runtime.threads));
   // Validate everything before the first forward pass or any write.
   DatasetReport data_report;
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, &data_report);
