@@ -17,6 +17,8 @@
 namespace dkv::model {
 namespace {
 
+using test::expect_input_error;
+
 // Padded keys get exp(finfo.min) = 0 exactly, so only BLAS summation order over different
 // padded lengths differs: a few fp32 ulps of values ~0.1-1, far below the 1e-6.
 constexpr double kPaddingTolerance = 1e-6;
@@ -52,17 +54,6 @@ std::vector<std::vector<int64_t>> sample_sequences() {
     seqs.push_back(s);
   }
   return seqs;
-}
-
-template <typename Fn>
-void expect_input_error(Fn fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const InputError& e) {
-    for (const auto& f : fragments)
-      EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what() << " lacks " << f;
-  }
 }
 
 void write_text(const std::string& path, const std::string& text) {

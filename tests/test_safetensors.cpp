@@ -14,24 +14,14 @@
 namespace dkv::model {
 namespace {
 
+using test::expect_input_error;
+
 void write_raw(const std::string& path, const std::string& header, const std::string& data,
                int64_t declared_len = -1) {
   std::ofstream out(path, std::ios::binary);
   uint64_t n = declared_len >= 0 ? static_cast<uint64_t>(declared_len) : header.size();
   for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
   out << header << data;
-}
-
-// Expects `fn` to throw InputError whose message contains every fragment.
-template <typename Fn>
-void expect_input_error(Fn fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const InputError& e) {
-    for (const auto& f : fragments)
-      EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what() << " lacks " << f;
-  }
 }
 
 class SafetensorsErrors : public ::testing::Test {
