@@ -12,6 +12,7 @@
 #include "dkv/model/safetensors.h"
 #include "dkv/model/sentence_embedder.h"
 #include "dkv/model/tiny_bert.h"
+#include "dkv/tokenizer/tokenizer.h"
 #include "support.h"
 
 namespace dkv::model {
@@ -264,6 +265,21 @@ TEST(EmbedCli, WritesLibraryVectorsForIdLines) {
   ASSERT_EQ(rows.size(), seqs.size());
   // JSON carries each float's shortest round-trip repr: exact, same batching as the library.
   EXPECT_EQ(test::max_abs_diff(at::stack(rows), SentenceEmbedder::load(dir).embed(seqs, 3)), 0.0);
+}
+
+TEST(EmbedCli, TextLinesUseTheModelsTokenizer) {
+  const auto dir = tiny_bert_dir("cli");
+  const auto in = test::scratch_dir("embed-cli-text") + "/in.jsonl", out = in + ".out";
+  const std::string text = "what is the capital of australia";
+  std::ofstream(in) << nlohmann::json{{"text", text}}.dump() << "\n";
+  const auto cmd = std::string(DKV_BINARY) + " embed --model " + dir + " < " + in + " > " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream f(out);
+  std::string line;
+  ASSERT_TRUE(std::getline(f, line));
+  auto got = at::tensor(json_util::parse(line, out)["vector"].get<std::vector<float>>());
+  const auto ids = tokenizer::Tokenizer::load(dir).encode(text, true);
+  EXPECT_EQ(test::max_abs_diff(got, SentenceEmbedder::load(dir).embed({ids})[0]), 0.0);
 }
 
 }  // namespace

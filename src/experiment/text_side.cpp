@@ -6,6 +6,7 @@
 
 #include "dkv/core/error.h"
 #include "dkv/core/fingerprint.h"
+#include "dkv/model/sentence_embedder.h"
 #include "dkv/tokenizer/chat_template.h"
 #include "dkv/tokenizer/tokenizer.h"
 
@@ -26,16 +27,8 @@ TextSide load_text_side(const std::string& model_dir, const std::string& chat_te
   t.render_user_turn = [chat](const std::string& user) {
     return chat->render({{"user", user}}, /*add_generation_prompt=*/true);
   };
-  // sentence-transformers truncates to max_seq_length tokens, keeping [CLS] ... [SEP]: the
-  // content is cut, then the closing special token is put back.
   t.encode_for_embedding = [emb, embedding_max_tokens](const std::string& text) {
-    auto ids = emb->encode(text, true);
-    if (embedding_max_tokens > 1 && static_cast<int64_t>(ids.size()) > embedding_max_tokens) {
-      const auto last = ids.back();
-      ids.resize(embedding_max_tokens - 1);
-      ids.push_back(last);
-    }
-    return ids;
+    return model::truncate_for_embedding(emb->encode(text, true), embedding_max_tokens);
   };
   std::string files;
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {

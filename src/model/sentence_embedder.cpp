@@ -148,4 +148,13 @@ at::Tensor cos_sim(const at::Tensor& a, const at::Tensor& b) {
   return at::mm(unit(a), unit(b).t());
 }
 
+std::vector<int64_t> truncate_for_embedding(std::vector<int64_t> ids, int64_t max_tokens) {
+  if (max_tokens > 1 && static_cast<int64_t>(ids.size()) > max_tokens) {
+    const auto last = ids.back();
+    ids.resize(max_tokens - 1);
+    ids.push_back(last);
+  }
+  return ids;
+}
+
 }  // namespace dkv::model

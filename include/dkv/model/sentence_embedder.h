@@ -52,6 +52,10 @@ class SentenceEmbedder {
   BertEncoder encoder_;
 };
 
+// sentence-transformers' truncation of a tokenized text ([CLS] ... [SEP]) to max_seq_length:
+// the content is cut, the closing special token kept. max_tokens <= 1 leaves ids unchanged.
+std::vector<int64_t> truncate_for_embedding(std::vector<int64_t> ids, int64_t max_tokens);
+
 // Cosine similarity of every row of a [N, C] with every row of b [M, C] -> [N, M], as
 // sentence_transformers.util.cos_sim (rows normalised with eps 1e-12, then a matrix product).
 at::Tensor cos_sim(const at::Tensor& a, const at::Tensor& b);
