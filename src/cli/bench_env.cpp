@@ -5,7 +5,10 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include <CLI/CLI.hpp>
+
 #include "dkv/model/decoder.h"
+#include "dkv/model/tiny_model.h"
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -64,6 +67,27 @@ void MatmulProbe::operator()() { at::mm_out(c, a, b); }
 double MatmulProbe::flops() const { return 2.0 * m * k * n; }
 
 // Random weights straight in memory (a ~100M model is 400 MB of fp32: not worth writing out).
+void BenchModelShape::add_options(CLI::App* cmd) {
+  cmd->add_option("--layers", layers, "num_hidden_layers");
+  cmd->add_option("--hidden", hidden, "hidden_size");
+  cmd->add_option("--intermediate", intermediate, "intermediate_size");
+  cmd->add_option("--heads", heads, "num_attention_heads");
+  cmd->add_option("--kv-heads", kv_heads, "num_key_value_heads");
+  cmd->add_option("--vocab", vocab, "vocab_size");
+}
+
+model::ModelConfig BenchModelShape::config(model::Architecture arch) const {
+  model::TinyModelOptions o;
+  o.architecture = arch;
+  o.vocab_size = vocab;
+  o.hidden_size = hidden;
+  o.intermediate_size = intermediate;
+  o.num_hidden_layers = layers;
+  o.num_attention_heads = heads;
+  o.num_key_value_heads = kv_heads;
+  return model::tiny_model_config(o);
+}
+
 model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype) {
   at::manual_seed(0);
   model::DecoderWeights w;

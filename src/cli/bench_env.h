@@ -8,16 +8,28 @@
 #include <string>
 #include <vector>
 
+#include "dkv/model/model_config.h"
+
+namespace CLI {
+class App;
+}
+
 namespace dkv::model {
 class Decoder;
-struct ModelConfig;
 }  // namespace dkv::model
 
 namespace dkv::cli {
 
+// The random model benchmarks run: ~100M parameters by default (8 layers, hidden 768,
+// 12/4 heads, vocab 32000), with --layers ... --vocab options to change it.
+struct BenchModelShape {
+  int64_t layers = 8, hidden = 768, intermediate = 2048, heads = 12, kv_heads = 4, vocab = 32000;
+  void add_options(CLI::App* cmd);
+  model::ModelConfig config(model::Architecture arch) const;
+};
+
 // A decoder with random weights (N(0, 0.02), norms 1) built in memory for benchmarks.
 model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype);
-
 
 // One line: LibTorch version and intra-op threads, the BLAS library's config string, its
 // thread count and OPENBLAS_CORETYPE (or "unset").

@@ -17,7 +17,6 @@
 #include "dkv/experiment/scoring.h"
 #include "dkv/model/decoder.h"
 #include "dkv/model/generate.h"
-#include "dkv/model/tiny_model.h"
 #include "dkv/tokenizer/chat_template.h"
 #include "dkv/tokenizer/tokenizer.h"
 
@@ -28,8 +27,8 @@ namespace {
 struct Args {
   std::string config = "configs/demo.yaml";
   std::string tokenizer = "tests/data/tokenizers/mistral_sp";
-  int64_t samples = 6, chunk = 4, layers = 8, hidden = 768, intermediate = 2048, heads = 12,
-          kv_heads = 4, vocab = 32000;
+  int64_t samples = 6, chunk = 4;
+  BenchModelShape shape;
 };
 
 struct ModeResult {
@@ -45,21 +44,13 @@ void bench_experiment(const Args& a) {
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, nullptr);
   const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
   const auto chat = tokenizer::ChatTemplate::for_tokenizer(tok);
-  model::TinyModelOptions o;
-  o.architecture = model::Architecture::mistral;
-  o.vocab_size = a.vocab;
-  o.hidden_size = a.hidden;
-  o.intermediate_size = a.intermediate;
-  o.num_hidden_layers = a.layers;
-  o.num_attention_heads = a.heads;
-  o.num_key_value_heads = a.kv_heads;
-  const auto decoder = random_decoder(model::tiny_model_config(o), at::kFloat);
+  const auto decoder = random_decoder(a.shape.config(model::Architecture::mistral), at::kFloat);
   EncodeFn encode = [&](const std::string& t, bool sp) { return tok.encode(t, sp); };
 
   std::cout << bench_environment() << "\n";
   std::printf("workload: %zu demo samples x %zu conditions, mistral %lld layers, hidden %lld, vocab %lld, "
-              "%.1fM parameters, fp32\n", samples.size(), spec.conditions.size(), (long long)a.layers,
-              (long long)a.hidden, (long long)a.vocab, decoder.parameter_count() / 1e6);
+              "%.1fM parameters, fp32\n", samples.size(), spec.conditions.size(), (long long)a.shape.layers,
+              (long long)a.shape.hidden, (long long)a.shape.vocab, decoder.parameter_count() / 1e6);
 
   auto run_mode = [&](bool naive) {
     ModeResult r;
@@ -135,10 +126,7 @@ void add_bench_experiment(CLI::App& app) {
   cmd->add_option("--tokenizer", a->tokenizer, "HF tokenizer directory");
   cmd->add_option("--samples", a->samples, "samples to run in each mode");
   cmd->add_option("--chunk", a->chunk, "samples per optimized work unit");
-  cmd->add_option("--layers", a->layers);
-  cmd->add_option("--hidden", a->hidden);
-  cmd->add_option("--intermediate", a->intermediate);
-  cmd->add_option("--vocab", a->vocab);
+  a->shape.add_options(cmd);
   cmd->callback([a] { bench_experiment(*a); });
 }
 
