@@ -108,23 +108,28 @@ void run_prefill_batch(const model::Decoder& d, std::vector<Prefill>& all, const
   }
 }
 
-// Greedy packing in the given order: a new batch starts when rows x longest would pass budget.
+// Greedy packing in the given (length-sorted) order: a new batch starts when rows x longest
+// would pass the budget, or when padding to the longest would cost more than ~10% over the
+// shortest row (padded tokens are computed, so mixing short and long rows wastes FLOPs).
 template <typename LengthFn>
 std::vector<std::vector<int>> pack(const std::vector<int>& order, int64_t budget, LengthFn length) {
   std::vector<std::vector<int>> batches;
-  int64_t longest = 0;
+  int64_t longest = 0, shortest = 0;
   for (int i : order) {
     const int64_t len = length(i);
     if (!batches.empty()) {
       const int64_t rows = static_cast<int64_t>(batches.back().size()) + 1;
-      if (rows * std::max(longest, len) <= budget) {
+      const int64_t padded = std::max(longest, len);
+      const int64_t low = std::min(shortest, len);
+      if (rows * padded <= budget && padded * 10 <= low * 11 + 80) {
         batches.back().push_back(i);
-        longest = std::max(longest, len);
+        longest = padded;
+        shortest = low;
         continue;
       }
     }
     batches.push_back({i});
-    longest = len;
+    longest = shortest = len;
   }
   return batches;
 }

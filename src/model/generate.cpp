@@ -53,29 +53,28 @@ std::vector<std::vector<int64_t>> generate(const Decoder& decoder,
   DKV_CHECK(static_cast<int64_t>(seeds.size()) == B, "one seed per prompt");
   std::vector<std::vector<int64_t>> out(B);
   if (B == 0 || opt.max_new_tokens <= 0) return out;
-  int64_t T = 0;
-  for (const auto& p : prompts) {
+  for (const auto& p : prompts)
     if (p.empty()) throw InputError("generate: empty prompt");
-    T = std::max<int64_t>(T, p.size());
+  // Each prompt is prefilled alone (no padding FLOPs, and its cache and first logits do not
+  // depend on the batch); the caches are then stacked, right-padded, for batched decoding.
+  std::vector<cache::KvCache> caches;
+  std::vector<at::Tensor> first;
+  for (const auto& p : prompts) {
+    const auto n = static_cast<int64_t>(p.size());
+    auto ids = at::tensor(p, at::kLong).view({1, n});
+    caches.push_back(decoder.new_cache());
+    first.push_back(opt.logits_for_whole_prompt
+                        ? decoder.forward({ids, {}, {}, {}}, &caches.back())[0].narrow(0, n - 1, 1)
+                        : decoder.forward({ids, {}, {}, at::full({1}, n - 1, at::kLong)}, &caches.back()));
   }
-  // Right-padded prompt batch; each sequence's logits come from its own last real token.
-  auto ids = at::zeros({B, T}, at::kLong);
-  auto mask = at::zeros({B, T}, at::kBool);
-  auto last = at::empty({B}, at::kLong);
-  for (int64_t b = 0; b < B; ++b) {
-    const auto n = static_cast<int64_t>(prompts[b].size());
-    ids[b].narrow(0, 0, n).copy_(at::tensor(prompts[b], at::kLong));
-    mask[b].narrow(0, 0, n).fill_(true);
-    last[b] = b * T + n - 1;
-  }
+  std::vector<const cache::KvCache*> parts;
+  for (const auto& c : caches) parts.push_back(&c);
+  auto cache = cache::KvCache::concat_batch(parts);
+  caches.clear();
+  auto logits = at::cat(first, 0).contiguous();  // [B, V]
   std::vector<Rng> rngs;
   for (auto s : seeds) rngs.emplace_back(s);
   std::vector<bool> done(B, false);
-  auto cache = decoder.new_cache();
-  auto logits = opt.logits_for_whole_prompt
-                    ? decoder.forward({ids, {}, mask, {}}, &cache).view({B * T, -1}).index_select(0, last)
-                    : decoder.forward({ids, {}, mask, last}, &cache);
-  logits = logits.contiguous();  // [B, V]
   const auto V = logits.size(1);
   for (int64_t step = 0; step < opt.max_new_tokens; ++step) {
     auto next = at::zeros({B, 1}, at::kLong);
