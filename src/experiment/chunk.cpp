@@ -96,7 +96,8 @@ std::string clean_surrogate(const std::string& generated) {
   return strip(strip(s, "\"'"), " \t\r\n");
 }
 
-std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices) {
+std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices,
+                                         std::vector<PlannedSample>* plans_out) {
   const auto start = std::chrono::steady_clock::now();
   const auto kinds = kinds_used(ctx.spec);
   const auto N = static_cast<int64_t>(ctx.samples.size());
@@ -166,6 +167,8 @@ std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vecto
   }
 
   auto scores = score_plans(ctx.decoder, plans, ctx.spec.runtime.token_budget, nullptr);
+  if (plans_out)
+    for (size_t p = 0; p < plans.size(); ++p) plans_out->push_back({indices[planned[p]], plans[p]});
   for (size_t p = 0; p < plans.size(); ++p) {
     auto& row = rows[planned[p]];
     for (size_t c = 0; c < C; ++c) {

@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "dkv/core/error.h"
 #include "dkv/core/fingerprint.h"
 #include "dkv/experiment/chunk.h"
 #include "dkv/experiment/report_run.h"
 #include "dkv/io/results_file.h"
+#include "dkv/io/token_dump.h"
 #include "dkv/model/decoder.h"
 #include "dkv/model/sentence_embedder.h"
 
@@ -125,6 +127,8 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
   io::write_results(path, table);
 
   RunContext ctx{spec, decoder, embedder, text, samples};
+  std::unique_ptr<io::TokenDump> dump;
+  if (options.dump_tokens) dump = std::make_unique<io::TokenDump>(out_dir + "/tokens.jsonl");
   const auto N = static_cast<int64_t>(samples.size());
   const auto start = std::chrono::steady_clock::now();
   int64_t since_flush = 0, done_now = 0;
@@ -133,7 +137,9 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
     for (int64_t i = first; i < std::min(N, first + options.chunk_size); ++i)
       if (!table.rows[i].done) todo.push_back(i);
     if (todo.empty()) continue;
-    auto rows = process_chunk(ctx, todo);
+    std::vector<PlannedSample> plans;
+    auto rows = process_chunk(ctx, todo, dump ? &plans : nullptr);
+    if (dump) dump->write(spec, plans);
     for (size_t k = 0; k < todo.size(); ++k) table.rows[todo[k]] = std::move(rows[k]);
     since_flush += static_cast<int64_t>(todo.size());
     done_now += static_cast<int64_t>(todo.size());

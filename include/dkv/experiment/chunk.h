@@ -31,7 +31,15 @@ enum class Stream : uint64_t { surrogate = 1, random_prefix = 2, shuffle = 3 };
 // Cleans a generated surrogate as the study did: first line, whitespace and quotes stripped.
 std::string clean_surrogate(const std::string& generated);
 
+// A sample's plan, kept for --dump-tokens.
+struct PlannedSample {
+  int64_t index;
+  SamplePlan plan;
+};
+
 // Rows for samples `indices` (done = true; a sample that fails gets its error text and NaNs).
-std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices);
+// When `plans` is given, the plans of the samples that were scored are appended to it.
+std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices,
+                                         std::vector<PlannedSample>* plans = nullptr);
 
 }  // namespace dkv::experiment

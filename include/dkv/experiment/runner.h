@@ -12,6 +12,7 @@ struct RunOptions {
   bool fresh = false;        // keep an existing results.h5 aside and start over
   int64_t chunk_size = 4;    // samples per work unit (fixed by sample index, not by rank)
   bool quiet = false;        // no progress lines
+  bool dump_tokens = false;  // also write tokens.jsonl (io/token_dump.h) next to results.h5
 };
 
 // Runs (or resumes) the experiment. Returns the results file's path. A results file made with

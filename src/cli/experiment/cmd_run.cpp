@@ -21,6 +21,8 @@ void add_run(CLI::App& app) {
                 "set an existing results.h5 aside (renamed, never deleted) and start over");
   cmd->add_option("--chunk", args->options.chunk_size, "samples per work unit");
   cmd->add_flag("--quiet", args->options.quiet, "no progress output");
+  cmd->add_flag("--dump-tokens", args->options.dump_tokens,
+                "write tokens.jsonl: every row's ids, kept entries and positions");
   cmd->callback([args] {
     auto spec = experiment::load_spec(args->config);
     auto path = experiment::run_experiment(spec, args->options);
