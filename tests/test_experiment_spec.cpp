@@ -7,6 +7,7 @@
 #include "dkv/core/error.h"
 #include "dkv/experiment/dataset.h"
 #include "dkv/experiment/spec.h"
+#include "dkv/report/report_run.h"
 #include "support.h"
 
 namespace dkv::experiment {
@@ -61,6 +62,24 @@ TEST(ExperimentSpec, ErrorsNameFileLineAndKey) {
                "x.yaml");
   });
   EXPECT_NE(e.find("duplicate condition id 'A1'"), std::string::npos) << e;
+}
+
+TEST(ExperimentSpec, ReportBlockOverridesTheStudysComparisons) {
+  auto s = parse_spec(std::string(kMinimal) +
+                          "report:\n  baseline: A2\n  ordering: [[C2, D1]]\n  figure_condition: C4\n",
+                      "r.yaml");
+  const auto r = report::apply_overrides(s.report);
+  EXPECT_EQ(r.baseline, "A2");
+  ASSERT_EQ(r.ordering.size(), 1u);
+  EXPECT_EQ(r.ordering[0].a, "C2");
+  EXPECT_EQ(r.figure_condition, "C4");
+  EXPECT_EQ(r.surrogate_quality, stats::ReportSpec{}.surrogate_quality);  // untouched default
+  // The resolved YAML (stored in results.h5) carries the block, so `dkv report` reuses it.
+  EXPECT_EQ(parse_spec(resolved_yaml(s), "again.yaml").report.baseline, std::optional<std::string>("A2"));
+  auto e = error_of([] { parse_spec(std::string(kMinimal) + "report:\n  baseline: Z9\n", "r.yaml"); });
+  EXPECT_NE(e.find("report.baseline: no condition with id 'Z9'"), std::string::npos) << e;
+  e = error_of([] { parse_spec(std::string(kMinimal) + "report:\n  ordering: [[C2]]\n", "r.yaml"); });
+  EXPECT_NE(e.find("expected pairs"), std::string::npos) << e;
 }
 
 TEST(ExperimentSpec, ShippedConfigsParse) {

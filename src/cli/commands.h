@@ -20,6 +20,7 @@ void add_run(CLI::App& app);
 void add_status(CLI::App& app);
 void add_report(CLI::App& app);
 void add_bench_experiment(CLI::App& app);  // after add_bench: adds `bench experiment`
+void add_bench_report(CLI::App& app);      // after add_bench: adds `bench report`
 #endif
 
 }  // namespace dkv::cli

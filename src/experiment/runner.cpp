@@ -14,7 +14,6 @@
 #include "dkv/core/error.h"
 #include "dkv/core/fingerprint.h"
 #include "dkv/experiment/chunk.h"
-#include "dkv/experiment/report_run.h"
 #include "dkv/io/results_file.h"
 #include "dkv/io/token_dump.h"
 #include "dkv/model/decoder.h"
@@ -152,7 +151,6 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), false);
   }
   io::write_results(path, table);
-  const auto files = report_results(path, "");
   if (!options.quiet) {
     progress(table.num_done(), N, done_now,
              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), true);
@@ -165,7 +163,6 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
       std::fprintf(stderr, "  %-4s %-32s %8.4f  (n=%lld)\n", ids[c].c_str(), names[c].c_str(),
                    n ? sum / n : NAN, (long long)n);
     }
-    std::fprintf(stderr, "report: %s, %s\n", files.report_md.c_str(), files.figure_png.c_str());
   }
   return path;
 }

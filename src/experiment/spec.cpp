@@ -78,7 +78,8 @@ class MapReader {
     if constexpr (std::is_same_v<T, bool>) return "true or false";
     else if constexpr (std::is_integral_v<T>) return "an integer";
     else if constexpr (std::is_floating_point_v<T>) return "a number";
-    else return "a string";
+    else if constexpr (std::is_same_v<T, std::string>) return "a string";
+    else return "a list";
   }
   YAML::Node node_;
   std::string path_;
@@ -146,6 +147,56 @@ ConditionSpec parse_condition(const YAML::Node& node, const std::string& path,
   }
   r.finish();
   return c;
+}
+
+
+// The `report:` block; every condition id it names must be one of the run's conditions.
+void parse_report(const YAML::Node& node, const std::string& file, ExperimentSpec& s) {
+  MapReader r(node, "report", file);
+  std::set<std::string> ids;
+  for (const auto& c : s.conditions) ids.insert(c.id);
+  auto check_id = [&](const std::string& id, const std::string& key) {
+    if (!ids.count(id))
+      throw ConfigError(where(file, node, "report." + key) + ": no condition with id '" + id + "'");
+  };
+  auto& o = s.report;
+  auto id = [&](const char* key, std::optional<std::string>& out) {
+    std::string v;
+    if (r.get(key, v)) {
+      check_id(v, key);
+      out = v;
+    }
+  };
+  auto ids_list = [&](const char* key, std::optional<std::vector<std::string>>& out) {
+    std::vector<std::string> v;
+    if (r.get(key, v)) {
+      for (const auto& x : v) check_id(x, key);
+      out = v;
+    }
+  };
+  auto pairs = [&](const char* key, std::optional<std::vector<IdPair>>& out) {
+    std::vector<std::vector<std::string>> v;
+    if (!r.get(key, v)) return;
+    out.emplace();
+    for (const auto& p : v) {
+      if (p.size() != 2)
+        throw ConfigError(where(file, node, std::string("report.") + key) +
+                          ": expected pairs of condition ids, e.g. [[C1, C2]]");
+      check_id(p[0], key);
+      check_id(p[1], key);
+      out->emplace_back(p[0], p[1]);
+    }
+  };
+  id("baseline", o.baseline);
+  pairs("critical", o.critical);
+  ids_list("surrogate_quality", o.surrogate_quality);
+  pairs("full_vs_truncated", o.full_vs_truncated);
+  pairs("ordering", o.ordering);
+  ids_list("similarity_correlation", o.similarity_correlation);
+  id("quartile_condition", o.quartile_condition);
+  ids_list("figure_critical", o.figure_critical);
+  id("figure_condition", o.figure_condition);
+  r.finish();
 }
 
 }  // namespace
@@ -313,6 +364,7 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
     r->get("dir", s.output.dir);
     r->finish();
   }
+  if (auto n = top.child("report")) parse_report(n, file, s);
   top.finish();
   if (s.output.dir.empty()) s.output.dir = "results/" + s.name;
   return s;
@@ -392,6 +444,30 @@ std::string resolved_yaml(const ExperimentSpec& s) {
       << YAML::Key << "checkpoint_every" << YAML::Value << s.runtime.checkpoint_every << YAML::EndMap;
   out << YAML::Key << "output" << YAML::Value << YAML::BeginMap
       << YAML::Key << "dir" << YAML::Value << s.output.dir << YAML::EndMap;
+  const auto& o = s.report;
+  out << YAML::Key << "report" << YAML::Value << YAML::BeginMap;
+  auto emit_id = [&](const char* k, const std::optional<std::string>& v) {
+    if (v) out << YAML::Key << k << YAML::Value << *v;
+  };
+  auto emit_ids = [&](const char* k, const std::optional<std::vector<std::string>>& v) {
+    if (v) out << YAML::Key << k << YAML::Value << YAML::Flow << *v;
+  };
+  auto emit_pairs = [&](const char* k, const std::optional<std::vector<IdPair>>& v) {
+    if (!v) return;
+    out << YAML::Key << k << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& [a, b] : *v) out << YAML::Flow << std::vector<std::string>{a, b};
+    out << YAML::EndSeq;
+  };
+  emit_id("baseline", o.baseline);
+  emit_pairs("critical", o.critical);
+  emit_ids("surrogate_quality", o.surrogate_quality);
+  emit_pairs("full_vs_truncated", o.full_vs_truncated);
+  emit_pairs("ordering", o.ordering);
+  emit_ids("similarity_correlation", o.similarity_correlation);
+  emit_id("quartile_condition", o.quartile_condition);
+  emit_ids("figure_critical", o.figure_critical);
+  emit_id("figure_condition", o.figure_condition);
+  out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -94,8 +95,14 @@ struct OutputSpec {
   std::string dir;  // default results/<name>
 };
 
-struct ReportSpecYaml {
-  std::string baseline = "A1";
+// The YAML `report:` block. Only keys the file sets are filled; the defaults (the study's
+// comparisons) live in stats::ReportSpec, which report::apply_overrides starts from.
+using IdPair = std::pair<std::string, std::string>;
+struct ReportOverrides {
+  std::optional<std::string> baseline;
+  std::optional<std::vector<IdPair>> critical, full_vs_truncated, ordering;
+  std::optional<std::vector<std::string>> surrogate_quality, similarity_correlation, figure_critical;
+  std::optional<std::string> quartile_condition, figure_condition;
 };
 
 struct ExperimentSpec {
@@ -109,6 +116,7 @@ struct ExperimentSpec {
   ScoringSpec scoring;
   RuntimeSpec runtime;
   OutputSpec output;
+  ReportOverrides report;
   std::string source_path;  // the YAML file
   std::string source_text;  // its text, stored with the results
 };

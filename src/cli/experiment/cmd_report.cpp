@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "dkv/experiment/report_run.h"
+#include "dkv/report/report_run.h"
 
 namespace dkv::cli {
 
@@ -17,7 +17,7 @@ void add_report(CLI::App& app) {
   cmd->add_option("results", args->results, "results.h5")->required();
   cmd->add_option("--out", args->out, "output folder (default: the results file's folder)");
   cmd->callback([args] {
-    const auto f = experiment::report_results(args->results, args->out);
+    const auto f = report::report_results(args->results, args->out);
     for (const auto& p : {f.summary_csv, f.report_json, f.report_md, f.figure_png, f.figure_svg})
       std::cout << p << "\n";
   });

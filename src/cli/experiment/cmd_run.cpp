@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "dkv/experiment/runner.h"
+#include "dkv/report/report_run.h"
 
 namespace dkv::cli {
 
@@ -26,6 +27,11 @@ void add_run(CLI::App& app) {
   cmd->callback([args] {
     auto spec = experiment::load_spec(args->config);
     auto path = experiment::run_experiment(spec, args->options);
+    // The reducer runs after the run loop, on the file as written (so it sees exactly what a
+    // later `dkv report` would).
+    const auto files = report::report_results(path, "");
+    if (!args->options.quiet)
+      std::cerr << "report: " << files.report_md << ", " << files.figure_png << "\n";
     std::cout << path << "\n";
   });
 }
