@@ -7,6 +7,9 @@ class App;
 
 namespace dkv::cli {
 
+// The process exit code a subcommand asks for (0 unless set), returned by main.
+int& exit_code();
+
 void add_make_tiny_model(CLI::App& app);
 void add_forward(CLI::App& app);
 void add_bench(CLI::App& app);

@@ -6,6 +6,11 @@
 #include "cli/commands.h"
 #include "dkv/core/error.h"
 
+int& dkv::cli::exit_code() {
+  static int code = 0;
+  return code;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"dkv: directed KV-cache experiments on decoder LLMs"};
   app.set_version_flag("--version", std::string("dkv ") + DKV_VERSION);
@@ -31,5 +36,5 @@ int main(int argc, char** argv) {
     std::cerr << "dkv: error: " << e.what() << "\n";
     return 1;
   }
-  return 0;
+  return dkv::cli::exit_code();
 }

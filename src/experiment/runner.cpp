@@ -8,7 +8,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <atomic>
 #include <iostream>
+#include <mutex>
+#include <thread>
 #include <memory>
 
 #include "dkv/core/error.h"
@@ -16,6 +19,9 @@
 #include "dkv/experiment/chunk.h"
 #include "dkv/io/results_file.h"
 #include "dkv/io/token_dump.h"
+#include "dkv/dist/row_codec.h"
+#include "dkv/dist/stop_signal.h"
+#include "dkv/dist/world.h"
 #include "dkv/model/decoder.h"
 #include "dkv/model/sentence_embedder.h"
 
@@ -67,29 +73,11 @@ void progress(int64_t done, int64_t total, int64_t done_now, double secs, bool f
   std::fflush(stderr);
 }
 
-}  // namespace
-
-std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options) {
-  const auto out_dir = options.out_dir.empty() ? spec.output.dir : options.out_dir;
-  const auto path = out_dir + "/results.h5";
-  if (spec.runtime.threads > 0) at::set_num_threads(static_cast<int>(spec.runtime.threads));
-  // Validate everything before the first forward pass or any write.
-  DatasetReport data_report;
-  const auto samples = load_samples(spec.dataset, spec.runtime.seed, &data_report);
-  auto decoder = model::Decoder::load(spec.model.path, {dtype_of(spec.model.dtype), at::kCPU});
-  auto embedder = model::SentenceEmbedder::load(spec.embedding.path);
-  const auto text = load_text_side(spec.model.path, spec.model.chat_template, spec.embedding.path,
-                                   embedder.modules().max_seq_length);
-  const auto identity = identity_of(spec, text);
-  if (!options.quiet) {
-    std::fprintf(stderr, "dkv run %s: %lld samples (%lld lines read, %lld malformed, %lld without answer, "
-                 "%lld without a usable passage), %zu conditions -> %s\n",
-                 spec.name.c_str(), (long long)samples.size(), (long long)data_report.lines,
-                 (long long)data_report.malformed, (long long)data_report.no_answer,
-                 (long long)data_report.no_passage, spec.conditions.size(), path.c_str());
-    for (const auto& m : data_report.malformed_examples) std::fprintf(stderr, "  skipped %s\n", m.c_str());
-  }
-
+// Rank 0: the results table to continue (resume), or a new one. Refuses a file from another
+// run unless `fresh`, which renames it aside; foreign or damaged files are errors, untouched.
+io::ResultsTable open_table(const ExperimentSpec& spec, const io::RunIdentity& identity,
+                            const std::vector<Sample>& samples, const std::string& path,
+                            const std::string& out_dir, bool fresh, bool quiet) {
   std::vector<std::string> ids, names;
   for (const auto& c : spec.conditions) {
     ids.push_back(c.id);
@@ -100,7 +88,7 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
     auto existing = io::read_results(path);  // InputError for foreign/corrupt files, untouched
     if (existing.identity.config_hash != identity.config_hash ||
         existing.rows.size() != samples.size() || existing.condition_ids != ids) {
-      if (!options.fresh)
+      if (!fresh)
         throw ConfigError(path + " was written by a different run (" +
                           describe_mismatch(existing.identity, identity) +
                           " differ); use another --out folder, or --fresh to set it aside and start over");
@@ -108,14 +96,14 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
       fs::rename(path, aside);
       std::fprintf(stderr, "kept the previous results as %s\n", aside.c_str());
       table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
-    } else if (options.fresh) {
+    } else if (fresh) {
       const auto aside = path + "." + io::utc_now() + ".old";
       fs::rename(path, aside);
       std::fprintf(stderr, "kept the previous results as %s\n", aside.c_str());
       table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
     } else {
       table = std::move(existing);
-      if (!options.quiet)
+      if (!quiet)
         std::fprintf(stderr, "resuming: %lld of %zu samples already done\n", (long long)table.num_done(),
                      samples.size());
     }
@@ -123,48 +111,190 @@ std::string run_experiment(const ExperimentSpec& spec, const RunOptions& options
     fs::create_directories(out_dir);
     table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
   }
-  io::write_results(path, table);
+  return table;
+}
+
+}  // namespace
+
+namespace {
+
+// Rank 0's copy of the results: rows from every rank land here; flushes are atomic file
+// replacements (io/results_file.h), at least every checkpoint_every samples.
+class SharedTable {
+ public:
+  SharedTable(io::ResultsTable table, std::string path, int64_t checkpoint_every, bool quiet)
+      : table_(std::move(table)), path_(std::move(path)), every_(checkpoint_every), quiet_(quiet),
+        start_(std::chrono::steady_clock::now()) {}
+
+  void insert(std::vector<std::pair<int64_t, io::SampleRow>> rows) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [i, r] : rows) {
+      table_.rows.at(i) = std::move(r);
+      ++since_flush_;
+      ++done_now_;
+    }
+    if (since_flush_ >= every_) flush_locked();
+    if (!quiet_) progress(table_.num_done(), table_.rows.size(), done_now_, elapsed(), false);
+  }
+  void flush() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flush_locked();
+  }
+  const io::ResultsTable& table() const { return table_; }
+  int64_t done_now() const { return done_now_; }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  void flush_locked() {
+    io::write_results(path_, table_);
+    since_flush_ = 0;
+  }
+  std::mutex mutex_;
+  io::ResultsTable table_;
+  std::string path_;
+  int64_t every_, since_flush_ = 0, done_now_ = 0;
+  bool quiet_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Work units not yet done, handed out in index order until a stop is requested.
+class ChunkQueue {
+ public:
+  explicit ChunkQueue(std::vector<std::vector<int64_t>> chunks) : chunks_(std::move(chunks)) {}
+  std::vector<int64_t> pop() {
+    if (dist::stop_requested()) return {};
+    const size_t i = next_.fetch_add(1);
+    return i < chunks_.size() ? chunks_[i] : std::vector<int64_t>{};
+  }
+
+ private:
+  std::vector<std::vector<int64_t>> chunks_;
+  std::atomic<size_t> next_{0};
+};
+
+std::vector<std::pair<int64_t, io::SampleRow>> compute(const RunContext& ctx, const std::vector<int64_t>& chunk,
+                                                      io::TokenDump* dump) {
+  std::vector<PlannedSample> plans;
+  auto rows = process_chunk(ctx, chunk, dump ? &plans : nullptr);
+  if (dump) dump->write(ctx.spec, plans);
+  std::vector<std::pair<int64_t, io::SampleRow>> out;
+  for (size_t k = 0; k < chunk.size(); ++k) out.emplace_back(chunk[k], std::move(rows[k]));
+  return out;
+}
+
+// Rank 0's service thread: each message from a worker carries its finished rows and asks for
+// the next chunk; the reply is that chunk, or an empty one meaning stop.
+void serve_workers(const dist::World& world, SharedTable& table, ChunkQueue& queue) {
+  int active = world.size() - 1;
+  while (active > 0) {
+    int from = 0;
+    auto rows = dist::decode_rows(world.recv(-1, dist::World::kTagRows, &from));
+    if (!rows.empty()) table.insert(std::move(rows));
+    const auto next = queue.pop();
+    world.send(from, dist::World::kTagWork, dist::encode_indices(next));
+    if (next.empty()) --active;
+  }
+}
+
+}  // namespace
+
+RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, const dist::World& world) {
+  const auto out_dir = options.out_dir.empty() ? spec.output.dir : options.out_dir;
+  const auto path = out_dir + "/results.h5";
+  const bool root = world.rank() == 0;
+  const bool quiet = options.quiet || !root;
+  const int threads = dist::configure_threads(static_cast<int>(spec.runtime.threads), world.local_size());
+  dist::install_stop_handlers();
+  // Validate everything before the first forward pass or any write (every rank loads its own
+  // model; rank 0 alone owns the results file).
+  DatasetReport data_report;
+  const auto samples = load_samples(spec.dataset, spec.runtime.seed, &data_report);
+  auto decoder = model::Decoder::load(spec.model.path, {dtype_of(spec.model.dtype), at::kCPU});
+  auto embedder = model::SentenceEmbedder::load(spec.embedding.path);
+  const auto text = load_text_side(spec.model.path, spec.model.chat_template, spec.embedding.path,
+                                   embedder.modules().max_seq_length);
+  const auto N = static_cast<int64_t>(samples.size());
+
+  std::unique_ptr<SharedTable> shared;
+  std::vector<std::vector<int64_t>> todo;
+  std::exception_ptr root_error;
+  if (root) {
+    try {
+      const auto identity = identity_of(spec, text);
+      if (!quiet) {
+        std::fprintf(stderr, "dkv run %s: %lld samples (%lld lines read, %lld malformed, %lld without answer, "
+                     "%lld without a usable passage), %zu conditions, %d rank(s) x %d BLAS thread(s) -> %s\n",
+                     spec.name.c_str(), (long long)N, (long long)data_report.lines,
+                     (long long)data_report.malformed, (long long)data_report.no_answer,
+                     (long long)data_report.no_passage, spec.conditions.size(), world.size(), threads,
+                     path.c_str());
+        for (const auto& m : data_report.malformed_examples) std::fprintf(stderr, "  skipped %s\n", m.c_str());
+      }
+      auto table = open_table(spec, identity, samples, path, out_dir, options.fresh, quiet);
+      io::write_results(path, table);
+      for (int64_t first = 0; first < N; first += options.chunk_size) {
+        std::vector<int64_t> chunk;
+        for (int64_t i = first; i < std::min(N, first + options.chunk_size); ++i)
+          if (!table.rows[i].done) chunk.push_back(i);
+        if (!chunk.empty()) todo.push_back(chunk);
+      }
+      shared = std::make_unique<SharedTable>(std::move(table), path, spec.runtime.checkpoint_every, quiet);
+    } catch (...) {
+      root_error = std::current_exception();
+    }
+  }
+  if (!world.agree(root_error ? 1 : 0)) {
+    if (root_error) std::rethrow_exception(root_error);
+    throw Error("rank 0 refused the run (see its message)");
+  }
 
   RunContext ctx{spec, decoder, embedder, text, samples};
   std::unique_ptr<io::TokenDump> dump;
-  if (options.dump_tokens) dump = std::make_unique<io::TokenDump>(out_dir + "/tokens.jsonl");
-  const auto N = static_cast<int64_t>(samples.size());
-  const auto start = std::chrono::steady_clock::now();
-  int64_t since_flush = 0, done_now = 0;
-  for (int64_t first = 0; first < N; first += options.chunk_size) {
-    std::vector<int64_t> todo;
-    for (int64_t i = first; i < std::min(N, first + options.chunk_size); ++i)
-      if (!table.rows[i].done) todo.push_back(i);
-    if (todo.empty()) continue;
-    std::vector<PlannedSample> plans;
-    auto rows = process_chunk(ctx, todo, dump ? &plans : nullptr);
-    if (dump) dump->write(spec, plans);
-    for (size_t k = 0; k < todo.size(); ++k) table.rows[todo[k]] = std::move(rows[k]);
-    since_flush += static_cast<int64_t>(todo.size());
-    done_now += static_cast<int64_t>(todo.size());
-    if (since_flush >= spec.runtime.checkpoint_every) {
-      io::write_results(path, table);
-      since_flush = 0;
+  if (options.dump_tokens)
+    dump = std::make_unique<io::TokenDump>(
+        out_dir + (world.size() == 1 ? "/tokens.jsonl" : "/tokens.rank" + std::to_string(world.rank()) + ".jsonl"));
+  if (!root) {
+    std::vector<std::pair<int64_t, io::SampleRow>> rows;
+    while (true) {
+      world.send(0, dist::World::kTagRows, dist::encode_rows(rows));
+      const auto chunk = dist::decode_indices(world.recv(0, dist::World::kTagWork, nullptr));
+      if (chunk.empty()) break;
+      rows = compute(ctx, chunk, dump.get());
     }
-    if (!options.quiet)
-      progress(table.num_done(), N,  done_now,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), false);
+    return {path, false, 0, N};
   }
-  io::write_results(path, table);
-  if (!options.quiet) {
-    progress(table.num_done(), N, done_now,
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), true);
+  ChunkQueue queue(std::move(todo));
+  std::thread service;
+  if (world.size() > 1) service = std::thread([&] { serve_workers(world, *shared, queue); });
+  std::exception_ptr compute_error;
+  try {
+    for (auto chunk = queue.pop(); !chunk.empty(); chunk = queue.pop())
+      shared->insert(compute(ctx, chunk, dump.get()));
+  } catch (...) {
+    compute_error = std::current_exception();
+  }
+  if (compute_error) {
+    shared->flush();  // keep every row that did finish
+    std::rethrow_exception(compute_error);  // the caller aborts the world
+  }
+  if (service.joinable()) service.join();
+  shared->flush();
+  const auto& table = shared->table();
+  if (!quiet) {
+    progress(table.num_done(), N, shared->done_now(), shared->elapsed(), true);
     std::fprintf(stderr, "mean NLL per condition over %lld samples:\n", (long long)table.num_done());
-    for (size_t c = 0; c < ids.size(); ++c) {
+    for (size_t c = 0; c < table.condition_ids.size(); ++c) {
       double sum = 0;
       int64_t n = 0;
       for (const auto& r : table.rows)
         if (r.done && std::isfinite(r.nll[c])) sum += r.nll[c], ++n;
-      std::fprintf(stderr, "  %-4s %-32s %8.4f  (n=%lld)\n", ids[c].c_str(), names[c].c_str(),
-                   n ? sum / n : NAN, (long long)n);
+      std::fprintf(stderr, "  %-4s %-32s %8.4f  (n=%lld)\n", table.condition_ids[c].c_str(),
+                   table.condition_names[c].c_str(), n ? sum / n : NAN, (long long)n);
     }
   }
-  return path;
+  return {path, table.num_done() == N, table.num_done(), N};
 }
 
 }  // namespace dkv::experiment

@@ -4,6 +4,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "dkv/core/error.h"
+#include "dkv/dist/stop_signal.h"
+#include "dkv/dist/world.h"
 #include "dkv/experiment/runner.h"
 #include "dkv/report/report_run.h"
 
@@ -25,14 +28,29 @@ void add_run(CLI::App& app) {
   cmd->add_flag("--dump-tokens", args->options.dump_tokens,
                 "write tokens.jsonl: every row's ids, kept entries and positions");
   cmd->callback([args] {
-    auto spec = experiment::load_spec(args->config);
-    auto path = experiment::run_experiment(spec, args->options);
-    // The reducer runs after the run loop, on the file as written (so it sees exactly what a
-    // later `dkv report` would).
-    const auto files = report::report_results(path, "");
-    if (!args->options.quiet)
-      std::cerr << "report: " << files.report_md << ", " << files.figure_png << "\n";
-    std::cout << path << "\n";
+    dist::World world;  // MPI only under a launcher (mpirun, srun)
+    try {
+      auto spec = experiment::load_spec(args->config);
+      const auto result = experiment::run_experiment(spec, args->options, world);
+      if (world.rank() != 0) return;
+      if (!result.complete) {
+        std::cerr << "stopped early: " << result.done << "/" << result.total
+                  << " samples done and saved; run the same command again to resume\n";
+        std::cout << result.path << "\n";
+        exit_code() = dist::kExitResubmit;  // main returns it after ~World (MPI_Finalize)
+        return;
+      }
+      // The reducer runs on rank 0 after the run loop, on the file as written (so it sees
+      // exactly what a later `dkv report` would).
+      const auto files = report::report_results(result.path, "");
+      if (!args->options.quiet)
+        std::cerr << "report: " << files.report_md << ", " << files.figure_png << "\n";
+      std::cout << result.path << "\n";
+    } catch (const Error& e) {
+      if (!world.mpi() || world.size() == 1) throw;
+      std::cerr << "dkv: rank " << world.rank() << ": error: " << e.what() << "\n";
+      world.abort(1);  // no rank may hang waiting for this one
+    }
   });
 }
 
