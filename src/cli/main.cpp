@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   dkv::cli::add_report(app);
   dkv::cli::add_bench_experiment(app);
   dkv::cli::add_bench_report(app);
+  dkv::cli::add_bench_scaling(app);
 #endif
   try {
     app.parse(argc, argv);

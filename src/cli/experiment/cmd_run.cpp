@@ -14,6 +14,7 @@ namespace dkv::cli {
 
 void add_run(CLI::App& app) {
   struct Args {
+    int64_t threads = -1;
     std::string config;
     experiment::RunOptions options;
   };
@@ -25,12 +26,14 @@ void add_run(CLI::App& app) {
                 "set an existing results.h5 aside (renamed, never deleted) and start over");
   cmd->add_option("--chunk", args->options.chunk_size, "samples per work unit");
   cmd->add_flag("--quiet", args->options.quiet, "no progress output");
+  cmd->add_option("--threads", args->threads, "BLAS threads per rank (overrides runtime.threads)");
   cmd->add_flag("--dump-tokens", args->options.dump_tokens,
                 "write tokens.jsonl: every row's ids, kept entries and positions");
   cmd->callback([args] {
     dist::World world;  // MPI only under a launcher (mpirun, srun)
     try {
       auto spec = experiment::load_spec(args->config);
+      if (args->threads >= 0) spec.runtime.threads = args->threads;
       const auto result = experiment::run_experiment(spec, args->options, world);
       if (world.rank() != 0) return;
       if (!result.complete) {
