@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/Context.h>
 
 #include <chrono>
 #include <cmath>
@@ -63,6 +64,17 @@ std::string describe_mismatch(const io::RunIdentity& a, const io::RunIdentity& b
   cmp("embedding model", a.embedding_fingerprint, b.embedding_fingerprint);
   cmp("dataset", a.dataset_fingerprint, b.dataset_fingerprint);
   return out.empty() ? "dkv version" : out;
+}
+
+// model.device: cuda (or auto when LibTorch sees GPUs) -> GPU (node-local rank modulo the
+// visible GPUs), so each rank on a node drives its own device; otherwise the CPU.
+at::Device run_device(const std::string& device, int local_rank) {
+  const bool gpus = at::hasCUDA() && at::getNumGPUs() > 0;
+  if (device == "cuda" && !gpus)
+    throw ConfigError("model.device: cuda was asked for, but this dkv's LibTorch sees no CUDA device "
+                      "(set model.device: cpu, or build against a LibTorch with CUDA)");
+  if (device == "cpu" || !gpus) return at::kCPU;
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(at::getNumGPUs())));
 }
 
 void progress(int64_t done, int64_t total, int64_t done_now, double secs, bool final) {
@@ -211,7 +223,8 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
   // model; rank 0 alone owns the results file).
   DatasetReport data_report;
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, &data_report);
-  auto decoder = model::Decoder::load(spec.model.path, {dtype_of(spec.model.dtype), at::kCPU});
+  auto decoder = model::Decoder::load(spec.model.path, {dtype_of(spec.model.dtype),
+                                                        run_device(spec.model.device, world.local_rank())});
   auto embedder = model::SentenceEmbedder::load(spec.embedding.path);
   const auto text = load_text_side(spec.model.path, spec.model.chat_template, spec.embedding.path,
                                    embedder.modules().max_seq_length);

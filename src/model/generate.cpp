@@ -71,7 +71,7 @@ std::vector<std::vector<int64_t>> generate(const Decoder& decoder,
   for (const auto& c : caches) parts.push_back(&c);
   auto cache = cache::KvCache::concat_batch(parts);
   caches.clear();
-  auto logits = at::cat(first, 0).contiguous();  // [B, V]
+  auto logits = at::cat(first, 0).cpu().contiguous();  // [B, V]; sampling runs on the host
   std::vector<Rng> rngs;
   for (auto s : seeds) rngs.emplace_back(s);
   std::vector<bool> done(B, false);
@@ -93,7 +93,7 @@ std::vector<std::vector<int64_t>> generate(const Decoder& decoder,
         step + 1 == opt.max_new_tokens)
       break;
     // Finished sequences ride along as padding; their cache entries stay invalid.
-    logits = decoder.forward({next, {}, alive, {}}, &cache).view({B, V}).contiguous();
+    logits = decoder.forward({next, {}, alive, {}}, &cache).view({B, V}).cpu().contiguous();
   }
   return out;
 }
