@@ -1,0 +1,32 @@
+// LibTorch launcher for the key re-rotation kernel (built only against a LibTorch with CUDA).
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime.h>
+
+#include "cuda/launchers.h"
+#include "cuda/rotate_keys_kernel.h"
+#include "dkv/core/error.h"
+
+namespace dkv::cuda {
+
+void rotate_keys(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpec& spec) {
+  DKV_CHECK(keys.is_contiguous(), "rotate_keys: keys must be contiguous");
+  auto d = delta.contiguous();
+  auto inv = cache::inv_freq(spec).to(keys.device());
+  RotateKeysParams p{};
+  p.keys = keys.data_ptr();
+  p.delta = d.data_ptr<int64_t>();
+  p.inv_freq = inv.data_ptr<float>();
+  p.B = keys.size(0);
+  p.H = keys.size(1);
+  p.T = keys.size(2);
+  p.D = keys.size(3);
+  p.half_split = spec.pairing == cache::RopePairing::half_split;
+  p.dtype = keys.scalar_type() == at::kFloat ? KeyDtype::f32
+            : keys.scalar_type() == at::kHalf ? KeyDtype::f16 : KeyDtype::bf16;
+  const int rc = launch_rotate_keys(p, c10::cuda::getCurrentCUDAStream().stream());
+  if (rc != cudaSuccess)
+    throw IoError(std::string("rotate_keys kernel launch: ") + cudaGetErrorString(static_cast<cudaError_t>(rc)));
+}
+
+}  // namespace dkv::cuda
