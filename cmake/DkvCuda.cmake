@@ -19,14 +19,13 @@ endif()
 # LibTorch with CUDA is needed to run kernels on tensors; CPU-only LibTorch (Debian's) still
 # lets the raw-pointer kernels and their standalone tests compile and link.
 set(DKV_TORCH_HAS_CUDA OFF)
-if(DKV_CUDA_ENABLED AND TARGET torch_cuda)
+if(DKV_CUDA_ENABLED AND (TARGET torch_cuda OR TORCH_CUDA_LIBRARIES))
   set(DKV_TORCH_HAS_CUDA ON)
 endif()
 
 if(DKV_TORCH_HAS_CUDA)
   file(GLOB DKV_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/cuda/*.cu
        ${CMAKE_SOURCE_DIR}/src/cuda/launch_*.cpp)
-  # TODO: link CUDA::cudart into dkv_core here once a CUDA LibTorch build is exercised.
 else()
   set(DKV_CUDA_SOURCES ${CMAKE_SOURCE_DIR}/src/cuda/no_cuda.cpp)
 endif()
@@ -34,6 +33,7 @@ endif()
 function(dkv_configure_cuda target)
   if(DKV_TORCH_HAS_CUDA)
     target_compile_definitions(${target} PUBLIC DKV_HAS_CUDA=1)
+    target_link_libraries(${target} PUBLIC CUDA::cudart)
   endif()
 endfunction()
 message(STATUS "dkv: CUDA compiler ${DKV_CUDA_ENABLED}, LibTorch with CUDA ${DKV_TORCH_HAS_CUDA}")

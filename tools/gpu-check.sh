@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One prepared GPU check: builds dkv's core and CUDA kernels against the LibTorch inside a
+# Python torch install, runs the kernel parity tests and the forward benchmark, and writes logs
+# to OUT. Usage: tools/gpu-check.sh OUT [DEPS_PREFIX]
+# DEPS_PREFIX: a folder with Debian's nlohmann-json3-dev and libcli11-dev unpacked
+# (`dpkg -x pkg.deb DEPS_PREFIX`), for machines without them installed.
+set -uo pipefail
+OUT=${1:?usage: tools/gpu-check.sh OUT [DEPS_PREFIX]}
+DEPS=${2:-}
+cd "$(dirname "$0")/.."
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu-check.log") 2>&1
+nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || echo "no nvidia-smi"
+TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+PREFIX="$TORCH_PREFIX"
+[ -n "$DEPS" ] && PREFIX="$PREFIX;$DEPS/usr;$DEPS/usr/share/cmake;$DEPS/usr/lib/cmake"
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX" \
+  -DDKV_WITH_EXPERIMENT=OFF -DDKV_WITH_TESTS=OFF -DDKV_WITH_CUDA=ON || exit 1
+cmake --build build-gpu -j "$(nproc)" || exit 1
+(cd build-gpu && ctest -L cuda --output-on-failure) | tee "$OUT/kernel-tests.log"
+build-gpu/dkv bench forward --dtype fp16 | tee "$OUT/bench-forward-fp16.log"
+build-gpu/dkv bench forward | tee "$OUT/bench-forward-fp32.log"
+echo "logs in $OUT"
