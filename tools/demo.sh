@@ -5,7 +5,7 @@
 # Extra arguments go to `dkv run` (e.g. --fresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+tools/setup.sh dkv  # the tool only: tools/test.sh builds the tests
 BUILD=${DKV_BUILD_DIR:-build}
 MODELS=results/demo/models
 if [ ! -f "$MODELS/decoder/model.safetensors" ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dkv's Debian dependencies (when missing) and builds it into build/.
 # Safe to re-run: installed packages and an existing build are reused.
+# Usage: tools/setup.sh [TARGET...]   (default: everything, tests included)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,6 @@ BUILD=${DKV_BUILD_DIR:-build}
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DKV_CMAKE_ARGS:-} >/dev/null
 fi
-cmake --build "$BUILD" -j "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$BUILD" -j "$(nproc)" "${targets[@]}"
