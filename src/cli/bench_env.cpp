@@ -95,7 +95,7 @@ model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType d
   for (const auto& slot : model::decoder_weight_table(config)) {
     auto t = slot.kind == model::WeightKind::norm ? at::ones(slot.shape)
                                                   : at::randn(slot.shape) * 0.02;
-    slot.slot(w) = t.to(dtype);
+    slot.assign(w, t.to(dtype));
   }
   if (config.tie_word_embeddings) w.lm_head = w.embed_tokens;
   return model::Decoder(config, std::move(w), {dtype, at::kCPU});

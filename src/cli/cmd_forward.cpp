@@ -16,7 +16,7 @@ namespace dkv::cli {
 
 void add_forward(CLI::App& app) {
   struct Args {
-    std::string model, out, dtype = "fp32";
+    std::string model, out, dtype = "fp32", quantization = "none";
     std::vector<int64_t> ids, positions;
     int64_t top_k = 5;
     bool no_logits = false;
@@ -29,9 +29,11 @@ void add_forward(CLI::App& app) {
   cmd->add_option("--out", args->out, "write JSON here instead of stdout");
   cmd->add_option("--top-k", args->top_k, "top tokens listed per position");
   cmd->add_option("--dtype", args->dtype, "fp32, fp16 or bf16");
+  cmd->add_option("--quantization", args->quantization, "none, nf4 or int8 (decoder-block linear layers)");
   cmd->add_flag("--no-logits", args->no_logits, "omit the full logit rows");
   cmd->callback([args] {
-    auto decoder = model::Decoder::load(args->model, {parse_dtype(args->dtype), at::kCPU});
+    auto decoder = model::Decoder::load(args->model, {parse_dtype(args->dtype), at::kCPU,
+                                                      model::parse_quantization(args->quantization)});
     const auto n = static_cast<int64_t>(args->ids.size());
     model::ForwardInput in;
     in.ids = at::tensor(args->ids, at::kLong).view({1, n});

@@ -23,6 +23,7 @@ void add_run(CLI::App& app);
 void add_status(CLI::App& app);
 void add_report(CLI::App& app);
 void add_bench_experiment(CLI::App& app);  // after add_bench: adds `bench experiment`
+void add_bench_quant(CLI::App& app);       // after add_bench: adds `bench quant`
 void add_bench_report(CLI::App& app);      // after add_bench: adds `bench report`
 void add_bench_scaling(CLI::App& app);     // after add_bench: adds `bench scaling`
 #endif

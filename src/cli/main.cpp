@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   dkv::cli::add_status(app);
   dkv::cli::add_report(app);
   dkv::cli::add_bench_experiment(app);
+  dkv::cli::add_bench_quant(app);
   dkv::cli::add_bench_report(app);
   dkv::cli::add_bench_scaling(app);
 #endif

@@ -1,15 +1,16 @@
 // LibTorch launcher for the key re-rotation kernel (built only against a LibTorch with CUDA).
 #include <ATen/ATen.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
-#include <cuda_runtime.h>
 
+#include "cuda/launch_util.h"
 #include "cuda/launchers.h"
 #include "cuda/rotate_keys_kernel.h"
-#include "dkv/core/error.h"
 
 namespace dkv::cuda {
 
 void rotate_keys(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpec& spec) {
+  const c10::cuda::CUDAGuard guard(keys.device());
   DKV_CHECK(keys.is_contiguous(), "rotate_keys: keys must be contiguous");
   auto d = delta.contiguous();
   auto inv = cache::inv_freq(spec).to(keys.device());
@@ -22,11 +23,8 @@ void rotate_keys(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpe
   p.T = keys.size(2);
   p.D = keys.size(3);
   p.half_split = spec.pairing == cache::RopePairing::half_split;
-  p.dtype = keys.scalar_type() == at::kFloat ? KeyDtype::f32
-            : keys.scalar_type() == at::kHalf ? KeyDtype::f16 : KeyDtype::bf16;
-  const int rc = launch_rotate_keys(p, c10::cuda::getCurrentCUDAStream().stream());
-  if (rc != cudaSuccess)
-    throw IoError(std::string("rotate_keys kernel launch: ") + cudaGetErrorString(static_cast<cudaError_t>(rc)));
+  p.dtype = float_dtype(keys.scalar_type());
+  check_launch(launch_rotate_keys(p, c10::cuda::getCurrentCUDAStream().stream()), "rotate_keys");
 }
 
 }  // namespace dkv::cuda

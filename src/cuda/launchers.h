@@ -11,4 +11,9 @@ namespace dkv::cuda {
 // In-place key re-rotation; keys and delta already checked by ops::rotate_keys_.
 void rotate_keys(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpec& spec);
 
+// Weight dequantization; arguments already checked by ops::dequantize_*.
+at::Tensor dequantize_nf4(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
+                          int64_t blocksize, at::ScalarType dtype);
+at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scale, at::ScalarType dtype);
+
 }  // namespace dkv::cuda

@@ -4,9 +4,21 @@
 
 namespace dkv::cuda {
 
-void rotate_keys(at::Tensor&, const at::Tensor&, const cache::RopeSpec&) {
-  throw Error("rotate_keys: a CUDA tensor was given but dkv was built without CUDA "
+namespace {
+[[noreturn]] void no_cuda(const char* op) {
+  throw Error(std::string(op) + ": a CUDA tensor was given but dkv was built without CUDA "
               "(reconfigure with -DDKV_WITH_CUDA=ON against a LibTorch with CUDA)");
+}
+}  // namespace
+
+void rotate_keys(at::Tensor&, const at::Tensor&, const cache::RopeSpec&) { no_cuda("rotate_keys"); }
+
+at::Tensor dequantize_nf4(const at::Tensor&, const at::Tensor&, int64_t, int64_t, at::ScalarType) {
+  no_cuda("dequantize_nf4");
+}
+
+at::Tensor dequantize_int8_rows(const at::Tensor&, const at::Tensor&, at::ScalarType) {
+  no_cuda("dequantize_int8_rows");
 }
 
 }  // namespace dkv::cuda

@@ -224,7 +224,8 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
   DatasetReport data_report;
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, &data_report);
   auto decoder = model::Decoder::load(spec.model.path, {dtype_of(spec.model.dtype),
-                                                        run_device(spec.model.device, world.local_rank())});
+                                                        run_device(spec.model.device, world.local_rank()),
+                                                        model::parse_quantization(spec.model.quantization)});
   auto embedder = model::SentenceEmbedder::load(spec.embedding.path);
   const auto text = load_text_side(spec.model.path, spec.model.chat_template, spec.embedding.path,
                                    embedder.modules().max_seq_length);

@@ -18,7 +18,7 @@ using at::Tensor;
 Decoder Decoder::load(const std::string& dir, const LoadOptions& options) {
   auto config = load_model_config(dir + "/config.json");
   auto ckpt = Checkpoint::open(dir);
-  auto weights = load_decoder_weights(ckpt, config, options.dtype, options.device);
+  auto weights = load_decoder_weights(ckpt, config, options.dtype, options.device, options.quantization);
   return Decoder(std::move(config), std::move(weights), options);
 }
 
@@ -26,15 +26,37 @@ Decoder::Decoder(ModelConfig config, DecoderWeights weights, LoadOptions options
     : config_(std::move(config)), weights_(std::move(weights)), options_(options),
       rope_(config_.rope()) {}
 
-int64_t Decoder::parameter_count() const {
-  int64_t n = weights_.embed_tokens.numel() + weights_.norm.numel();
-  if (!config_.tie_word_embeddings) n += weights_.lm_head.numel();
-  for (const auto& l : weights_.layers)
-    for (const Tensor* t : {&l.input_layernorm, &l.post_attention_layernorm, &l.q_proj, &l.k_proj,
-                            &l.v_proj, &l.o_proj, &l.q_bias, &l.k_bias, &l.v_bias, &l.gate_proj,
-                            &l.up_proj, &l.down_proj, &l.gate_bias, &l.up_bias, &l.down_bias})
-      if (t->defined()) n += t->numel();
+std::array<const LinearWeight*, 7> linear_weights(const LayerWeights& l) {
+  return {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj};
+}
+
+namespace {
+// Sums `of_tensor` over the full-precision tensors and `of_linear` over the block projections,
+// counting a tied lm_head once.
+template <typename OfTensor, typename OfLinear>
+int64_t sum_over_weights(const DecoderWeights& w, bool tied, OfTensor of_tensor, OfLinear of_linear) {
+  auto sum = [&](const Tensor& t) { return t.defined() ? of_tensor(t) : int64_t{0}; };
+  int64_t n = sum(w.embed_tokens) + sum(w.norm) + (tied ? 0 : sum(w.lm_head));
+  for (const auto& l : w.layers) {
+    for (const Tensor* t : {&l.input_layernorm, &l.post_attention_layernorm, &l.q_bias, &l.k_bias,
+                            &l.v_bias, &l.gate_bias, &l.up_bias, &l.down_bias})
+      n += sum(*t);
+    for (const LinearWeight* p : linear_weights(l)) n += of_linear(*p);
+  }
   return n;
+}
+}  // namespace
+
+int64_t Decoder::parameter_count() const {
+  return sum_over_weights(weights_, config_.tie_word_embeddings, [](const Tensor& t) { return t.numel(); },
+                          [](const LinearWeight& p) { return p.numel(); });
+}
+
+int64_t Decoder::storage_bytes() const {
+  return sum_over_weights(
+      weights_, config_.tie_word_embeddings,
+      [](const Tensor& t) { return t.numel() * static_cast<int64_t>(t.element_size()); },
+      [](const LinearWeight& p) { return p.storage_bytes(); });
 }
 
 cache::KvCache Decoder::new_cache() const { return cache::KvCache(config_.num_hidden_layers, rope_); }
@@ -45,12 +67,6 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   h = h * at::rsqrt(variance + eps);
   return weight * h.to(x.scalar_type());
 }
-
-namespace {
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
-}
-}  // namespace
 
 Tensor Decoder::attention_bias(const ForwardInput& in, const Tensor& new_valid,
                                const cache::KvCache* cache) const {
@@ -92,9 +108,9 @@ Tensor Decoder::layer_forward(int64_t index, const Tensor& x, const Tensor& cos,
   const auto D = config_.head_dim, G = H / Hkv;
 
   auto h = rms_norm(x, w.input_layernorm, config_.rms_norm_eps);
-  auto q = linear(h, w.q_proj, w.q_bias).view({B, T, H, D}).transpose(1, 2);    // [B, H, T, D]
-  auto k = linear(h, w.k_proj, w.k_bias).view({B, T, Hkv, D}).transpose(1, 2);  // [B, Hkv, T, D]
-  auto v = linear(h, w.v_proj, w.v_bias).view({B, T, Hkv, D}).transpose(1, 2);
+  auto q = w.q_proj.apply(h, w.q_bias).view({B, T, H, D}).transpose(1, 2);    // [B, H, T, D]
+  auto k = w.k_proj.apply(h, w.k_bias).view({B, T, Hkv, D}).transpose(1, 2);  // [B, Hkv, T, D]
+  auto v = w.v_proj.apply(h, w.v_bias).view({B, T, Hkv, D}).transpose(1, 2);
   q = cache::apply_rotary(q, cos, sin, rope_.pairing);
   k = cache::apply_rotary(k, cos, sin, rope_.pairing).contiguous();
   v = v.contiguous();
@@ -110,11 +126,11 @@ Tensor Decoder::layer_forward(int64_t index, const Tensor& x, const Tensor& cos,
   // HF: softmax in fp32, then back to the activation dtype.
   auto probs = at::softmax(scores, -1, at::kFloat).to(x.scalar_type()).view({B, Hkv, G * T, S});
   auto attn = at::matmul(probs, v_all).view({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
-  auto out = x + linear(attn, w.o_proj, Tensor());
+  auto out = x + w.o_proj.apply(attn);
 
   h = rms_norm(out, w.post_attention_layernorm, config_.rms_norm_eps);
-  auto mlp = linear(at::silu(linear(h, w.gate_proj, w.gate_bias)) * linear(h, w.up_proj, w.up_bias),
-                    w.down_proj, w.down_bias);
+  auto mlp = w.down_proj.apply(at::silu(w.gate_proj.apply(h, w.gate_bias)) * w.up_proj.apply(h, w.up_bias),
+                               w.down_bias);
   return out + mlp;
 }
 

@@ -8,52 +8,68 @@
 
 namespace dkv::model {
 
+namespace {
+using TensorRef = std::function<at::Tensor&(DecoderWeights&)>;
+using LinearRef = std::function<LinearWeight&(DecoderWeights&)>;
+
+WeightSlot tensor_slot(std::string name, std::vector<int64_t> shape, WeightKind kind, TensorRef ref) {
+  return {std::move(name), std::move(shape), kind, std::move(ref), nullptr};
+}
+WeightSlot linear_slot(std::string name, std::vector<int64_t> shape, LinearRef ref) {
+  return {std::move(name), std::move(shape), WeightKind::linear, nullptr, std::move(ref)};
+}
+}  // namespace
+
+void WeightSlot::assign(DecoderWeights& w, at::Tensor value) const {
+  if (kind == WeightKind::linear)
+    linear(w) = LinearWeight(std::move(value));
+  else
+    tensor(w) = std::move(value);
+}
+
 std::vector<WeightSlot> decoder_weight_table(const ModelConfig& c) {
   const int64_t hidden = c.hidden_size, inter = c.intermediate_size;
   const int64_t q_out = c.num_attention_heads * c.head_dim;
   const int64_t kv_out = c.num_key_value_heads * c.head_dim;
   std::vector<WeightSlot> t;
-  t.push_back({"model.embed_tokens.weight", {c.vocab_size, hidden}, WeightKind::embedding,
-               [](DecoderWeights& w) -> at::Tensor& { return w.embed_tokens; }});
+  t.push_back(tensor_slot("model.embed_tokens.weight", {c.vocab_size, hidden}, WeightKind::embedding,
+                          [](DecoderWeights& w) -> at::Tensor& { return w.embed_tokens; }));
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const auto p = "model.layers." + std::to_string(i) + ".";
-    auto layer = [i](at::Tensor LayerWeights::*member) {
-      return [i, member](DecoderWeights& w) -> at::Tensor& { return w.layers[i].*member; };
+    auto tensor = [&](const std::string& name, std::vector<int64_t> shape, WeightKind kind,
+                      at::Tensor LayerWeights::*member) {
+      t.push_back(tensor_slot(p + name, std::move(shape), kind,
+                              [i, member](DecoderWeights& w) -> at::Tensor& { return w.layers[i].*member; }));
     };
-    t.push_back({p + "input_layernorm.weight", {hidden}, WeightKind::norm,
-                 layer(&LayerWeights::input_layernorm)});
-    t.push_back({p + "self_attn.q_proj.weight", {q_out, hidden}, WeightKind::linear,
-                 layer(&LayerWeights::q_proj)});
-    t.push_back({p + "self_attn.k_proj.weight", {kv_out, hidden}, WeightKind::linear,
-                 layer(&LayerWeights::k_proj)});
-    t.push_back({p + "self_attn.v_proj.weight", {kv_out, hidden}, WeightKind::linear,
-                 layer(&LayerWeights::v_proj)});
+    auto linear = [&](const std::string& name, std::vector<int64_t> shape, LinearWeight LayerWeights::*member) {
+      t.push_back(linear_slot(p + name, std::move(shape),
+                              [i, member](DecoderWeights& w) -> LinearWeight& { return w.layers[i].*member; }));
+    };
+    tensor("input_layernorm.weight", {hidden}, WeightKind::norm, &LayerWeights::input_layernorm);
+    linear("self_attn.q_proj.weight", {q_out, hidden}, &LayerWeights::q_proj);
+    linear("self_attn.k_proj.weight", {kv_out, hidden}, &LayerWeights::k_proj);
+    linear("self_attn.v_proj.weight", {kv_out, hidden}, &LayerWeights::v_proj);
     if (c.attention_bias) {
-      t.push_back({p + "self_attn.q_proj.bias", {q_out}, WeightKind::bias, layer(&LayerWeights::q_bias)});
-      t.push_back({p + "self_attn.k_proj.bias", {kv_out}, WeightKind::bias, layer(&LayerWeights::k_bias)});
-      t.push_back({p + "self_attn.v_proj.bias", {kv_out}, WeightKind::bias, layer(&LayerWeights::v_bias)});
+      tensor("self_attn.q_proj.bias", {q_out}, WeightKind::bias, &LayerWeights::q_bias);
+      tensor("self_attn.k_proj.bias", {kv_out}, WeightKind::bias, &LayerWeights::k_bias);
+      tensor("self_attn.v_proj.bias", {kv_out}, WeightKind::bias, &LayerWeights::v_bias);
     }
-    t.push_back({p + "self_attn.o_proj.weight", {hidden, q_out}, WeightKind::linear,
-                 layer(&LayerWeights::o_proj)});
-    t.push_back({p + "post_attention_layernorm.weight", {hidden}, WeightKind::norm,
-                 layer(&LayerWeights::post_attention_layernorm)});
-    t.push_back({p + "mlp.gate_proj.weight", {inter, hidden}, WeightKind::linear,
-                 layer(&LayerWeights::gate_proj)});
-    t.push_back({p + "mlp.up_proj.weight", {inter, hidden}, WeightKind::linear,
-                 layer(&LayerWeights::up_proj)});
-    t.push_back({p + "mlp.down_proj.weight", {hidden, inter}, WeightKind::linear,
-                 layer(&LayerWeights::down_proj)});
+    linear("self_attn.o_proj.weight", {hidden, q_out}, &LayerWeights::o_proj);
+    tensor("post_attention_layernorm.weight", {hidden}, WeightKind::norm, &LayerWeights::post_attention_layernorm);
+    linear("mlp.gate_proj.weight", {inter, hidden}, &LayerWeights::gate_proj);
+    linear("mlp.up_proj.weight", {inter, hidden}, &LayerWeights::up_proj);
+    linear("mlp.down_proj.weight", {hidden, inter}, &LayerWeights::down_proj);
     if (c.mlp_bias) {
-      t.push_back({p + "mlp.gate_proj.bias", {inter}, WeightKind::bias, layer(&LayerWeights::gate_bias)});
-      t.push_back({p + "mlp.up_proj.bias", {inter}, WeightKind::bias, layer(&LayerWeights::up_bias)});
-      t.push_back({p + "mlp.down_proj.bias", {hidden}, WeightKind::bias, layer(&LayerWeights::down_bias)});
+      tensor("mlp.gate_proj.bias", {inter}, WeightKind::bias, &LayerWeights::gate_bias);
+      tensor("mlp.up_proj.bias", {inter}, WeightKind::bias, &LayerWeights::up_bias);
+      tensor("mlp.down_proj.bias", {hidden}, WeightKind::bias, &LayerWeights::down_bias);
     }
   }
-  t.push_back({"model.norm.weight", {hidden}, WeightKind::norm,
-               [](DecoderWeights& w) -> at::Tensor& { return w.norm; }});
+  t.push_back(tensor_slot("model.norm.weight", {hidden}, WeightKind::norm,
+                          [](DecoderWeights& w) -> at::Tensor& { return w.norm; }));
   if (!c.tie_word_embeddings)
-    t.push_back({"lm_head.weight", {c.vocab_size, hidden}, WeightKind::linear,
-                 [](DecoderWeights& w) -> at::Tensor& { return w.lm_head; }});
+    t.push_back(tensor_slot("lm_head.weight", {c.vocab_size, hidden}, WeightKind::lm_head,
+                            [](DecoderWeights& w) -> at::Tensor& { return w.lm_head; }));
   return t;
 }
 
@@ -72,7 +88,7 @@ std::string dims(const std::vector<int64_t>& s) { return c10::str(at::IntArrayRe
 }  // namespace
 
 DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& config,
-                                    at::ScalarType dtype, at::Device device) {
+                                    at::ScalarType dtype, at::Device device, Quantization quantization) {
   const auto table = decoder_weight_table(config);
   for (const auto& slot : table) {
     if (!ckpt.has(slot.name))
@@ -89,8 +105,14 @@ DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& c
   DecoderWeights w;
   w.layers.resize(config.num_hidden_layers);
   for (const auto& slot : table) {
+    if (slot.kind == WeightKind::linear && quantization != Quantization::none) {
+      // Quantized from the weight in the run dtype, as HF casts to torch_dtype before handing
+      // the weight to bitsandbytes.
+      slot.linear(w) = LinearWeight::make(ckpt.load(slot.name, dtype), quantization, dtype, device);
+      continue;
+    }
     auto t = ckpt.load(slot.name, dtype);
-    slot.slot(w) = device.is_cpu() ? t : t.to(device);
+    slot.assign(w, device.is_cpu() ? t : t.to(device));
   }
   if (config.tie_word_embeddings) w.lm_head = w.embed_tokens;
   return w;

@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <string>
 
 #include "dkv/cache/kv_cache.h"
@@ -15,6 +16,8 @@ namespace dkv::model {
 struct LoadOptions {
   at::ScalarType dtype = at::kFloat;  // run dtype: fp32, fp16 or bf16
   at::Device device = at::kCPU;
+  // Linear layers of the decoder blocks quantized at load; compute stays in `dtype`.
+  Quantization quantization = Quantization::none;
 };
 
 struct ForwardInput {
@@ -37,6 +40,7 @@ class Decoder {
   const LoadOptions& options() const { return options_; }
   const DecoderWeights& weights() const { return weights_; }
   int64_t parameter_count() const;
+  int64_t storage_bytes() const;  // weight memory as held (quantized layers at their packed size)
   cache::KvCache new_cache() const;
 
   // Runs the new tokens over `cache` (may be null or empty). Returns fp32 logits:
@@ -64,6 +68,9 @@ class Decoder {
   cache::RopeSpec rope_;
   mutable double* flop_counter_ = nullptr;
 };
+
+// The seven projections of a block, for code that walks every linear weight.
+std::array<const LinearWeight*, 7> linear_weights(const LayerWeights& layer);
 
 // HF LlamaRMSNorm: normalise in fp32, cast back, then scale by the weight.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);

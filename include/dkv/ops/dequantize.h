@@ -1,0 +1,41 @@
+// Weight dequantization: the CPU/CUDA seam for NF4 (bitsandbytes layout) and int8 weights.
+// Each op has a LibTorch-free CPU reference loop (the specification the CUDA kernels are
+// tested against) and a CUDA launcher; the device of the quantized data picks the path.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <cstdint>
+
+namespace dkv::ops {
+
+// bitsandbytes' NF4 code (functional.get_4bit_type("nf4")): quantiles of N(0, 1) scaled to
+// [-1, 1], with an exact zero at index 7.
+const std::array<float, 16>& nf4_code();
+
+// w[i] = nf4_code()[nibble i] * absmax[i / blocksize], cast to `dtype`.
+//   packed: uint8 [ceil(numel / 2)], element 2j in the high nibble of byte j (bitsandbytes)
+//   absmax: float32 [ceil(numel / blocksize)], same device
+// Returns a flat [numel] tensor on that device.
+at::Tensor dequantize_nf4(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
+                          int64_t blocksize, at::ScalarType dtype);
+
+// bitsandbytes' 8-bit blockwise dequantization (used for the double-quantized NF4 absmax):
+// out[i] = code[q[i]] * absmax[i / blocksize] + offset, float32.
+//   q: uint8 [n]; code: float32 [256]; absmax: float32 [ceil(n / blocksize)]
+at::Tensor dequantize_blockwise_8bit(const at::Tensor& q, const at::Tensor& code,
+                                     const at::Tensor& absmax, int64_t blocksize, float offset);
+
+// Per-output-channel int8: w[r, c] = q[r, c] * scale[r], cast to `dtype`.
+//   q: int8 [rows, cols]; scale: float32 [rows]
+at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scale, at::ScalarType dtype);
+
+// The CPU references behind the three ops (CPU tensors only).
+at::Tensor dequantize_nf4_ref(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
+                              int64_t blocksize, at::ScalarType dtype);
+at::Tensor dequantize_blockwise_8bit_ref(const at::Tensor& q, const at::Tensor& code,
+                                         const at::Tensor& absmax, int64_t blocksize, float offset);
+at::Tensor dequantize_int8_rows_ref(const at::Tensor& q, const at::Tensor& scale, at::ScalarType dtype);
+
+}  // namespace dkv::ops

@@ -1,0 +1,76 @@
+// CPU references for weight dequantization: plain loops over raw data, the specification the
+// CUDA kernels are checked against and the path CPU runs use on every forward.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include "dkv/ops/dequantize.h"
+
+namespace dkv::ops {
+
+namespace {
+// Grain for at::parallel_for: enough elements per task that thread start-up is amortised.
+constexpr int64_t kGrain = 1 << 16;
+}  // namespace
+
+const std::array<float, 16>& nf4_code() {
+  // The float32 values bitsandbytes hard-codes (functional.get_4bit_type, CUDA dDequantizeNF4).
+  static const std::array<float, 16> code = {
+      -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+      -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+      0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+      0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+  return code;
+}
+
+at::Tensor dequantize_nf4_ref(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
+                              int64_t blocksize, at::ScalarType dtype) {
+  const auto p = packed.contiguous();
+  const auto a = absmax.contiguous();
+  auto out = at::empty({numel}, at::kFloat);
+  const uint8_t* src = p.data_ptr<uint8_t>();
+  const float* scale = a.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  const auto& code = nf4_code();
+  at::parallel_for(0, numel, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const uint8_t byte = src[i / 2];
+      const int nibble = (i % 2 == 0) ? byte >> 4 : byte & 0x0F;
+      dst[i] = code[nibble] * scale[i / blocksize];
+    }
+  });
+  return dtype == at::kFloat ? out : out.to(dtype);
+}
+
+at::Tensor dequantize_blockwise_8bit_ref(const at::Tensor& q, const at::Tensor& code,
+                                         const at::Tensor& absmax, int64_t blocksize, float offset) {
+  const auto qc = q.contiguous();
+  const auto cc = code.contiguous();
+  const auto ac = absmax.contiguous();
+  const int64_t n = qc.numel();
+  auto out = at::empty({n}, at::kFloat);
+  const uint8_t* src = qc.data_ptr<uint8_t>();
+  const float* table = cc.data_ptr<float>();
+  const float* scale = ac.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) dst[i] = table[src[i]] * scale[i / blocksize] + offset;
+  return out;
+}
+
+at::Tensor dequantize_int8_rows_ref(const at::Tensor& q, const at::Tensor& scale, at::ScalarType dtype) {
+  const auto qc = q.contiguous();
+  const auto sc = scale.contiguous();
+  const int64_t rows = qc.size(0), cols = qc.size(1);
+  auto out = at::empty({rows, cols}, at::kFloat);
+  const int8_t* src = qc.data_ptr<int8_t>();
+  const float* s = sc.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  at::parallel_for(0, rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t r = begin; r < end; ++r)
+                       for (int64_t c = 0; c < cols; ++c)
+                         dst[r * cols + c] = static_cast<float>(src[r * cols + c]) * s[r];
+                   });
+  return dtype == at::kFloat ? out : out.to(dtype);
+}
+
+}  // namespace dkv::ops
