@@ -16,6 +16,7 @@ void add_bench(CLI::App& app);
 void add_tokenize(CLI::App& app);
 void add_bench_tokenize(CLI::App& app);  // after add_bench: adds `bench tokenize`
 void add_embed(CLI::App& app);
+void add_quantize(CLI::App& app);
 
 #ifdef DKV_WITH_EXPERIMENT
 // src/cli/experiment/: need yaml-cpp, HDF5 and MPI.

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   dkv::cli::add_bench_tokenize(app);
   dkv::cli::add_tokenize(app);
   dkv::cli::add_embed(app);
+  dkv::cli::add_quantize(app);
 #ifdef DKV_WITH_EXPERIMENT
   dkv::cli::add_run(app);
   dkv::cli::add_status(app);

@@ -116,4 +116,9 @@ bool get_bool_or(const json& obj, const std::string& key, bool fallback,
   return absent(obj, key) ? fallback : get_bool(obj, key, where);
 }
 
+std::string get_string_or(const json& obj, const std::string& key, const std::string& fallback,
+                          const std::string& where) {
+  return absent(obj, key) ? fallback : get_string(obj, key, where);
+}
+
 }  // namespace dkv::json_util

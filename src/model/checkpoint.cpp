@@ -68,6 +68,8 @@ at::Tensor Checkpoint::load(const std::string& name, at::ScalarType dtype) const
   return file(name).load(name, dtype);
 }
 
+at::Tensor Checkpoint::load(const std::string& name) const { return file(name).load(name); }
+
 std::vector<std::string> Checkpoint::files() const {
   std::vector<std::string> out;
   for (const auto& f : files_) out.push_back(f.path());

@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "dkv/core/error.h"
+#include "dkv/model/bnb_checkpoint.h"
 #include "dkv/model/checkpoint.h"
 
 namespace dkv::model {
@@ -90,10 +91,16 @@ std::string dims(const std::vector<int64_t>& s) { return c10::str(at::IntArrayRe
 DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& config,
                                     at::ScalarType dtype, at::Device device, Quantization quantization) {
   const auto table = decoder_weight_table(config);
+  const bool saved_nf4 = config.saved_quantization == Quantization::nf4;
+  if (saved_nf4 && quantization != Quantization::nf4)
+    throw InputError(ckpt.dir() + "/config.json: quantization_config declares bitsandbytes NF4 weights; "
+                     "load them with model.quantization: nf4 (or --quantization nf4), not " +
+                     quantization_name(quantization));
   for (const auto& slot : table) {
     if (!ckpt.has(slot.name))
       throw InputError(ckpt.dir() + ": missing tensor '" + slot.name + "' required by " +
                        config.architecture_name);
+    if (saved_nf4 && slot.kind == WeightKind::linear) continue;  // read_bnb_nf4 checks these
     const auto& e = ckpt.entry(slot.name);
     if (e.shape != slot.shape)
       throw InputError(ckpt.file_of(slot.name) + ": " + slot.name + ": expected " +
@@ -105,6 +112,10 @@ DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& c
   DecoderWeights w;
   w.layers.resize(config.num_hidden_layers);
   for (const auto& slot : table) {
+    if (saved_nf4 && slot.kind == WeightKind::linear) {
+      slot.linear(w) = LinearWeight(read_bnb_nf4(ckpt, slot.name, slot.shape).to(device), dtype);
+      continue;
+    }
     if (slot.kind == WeightKind::linear && quantization != Quantization::none) {
       // Quantized from the weight in the run dtype, as HF casts to torch_dtype before handing
       // the weight to bitsandbytes.

@@ -7,22 +7,6 @@
 
 namespace dkv::model {
 
-Quantization parse_quantization(const std::string& name) {
-  if (name == "none") return Quantization::none;
-  if (name == "nf4") return Quantization::nf4;
-  if (name == "int8") return Quantization::int8;
-  throw InputError("quantization '" + name + "': expected none, nf4 or int8");
-}
-
-std::string quantization_name(Quantization q) {
-  switch (q) {
-    case Quantization::none: return "none";
-    case Quantization::nf4: return "nf4";
-    case Quantization::int8: return "int8";
-  }
-  return "?";
-}
-
 LinearWeight::LinearWeight(at::Tensor full) : data_(full), compute_dtype_(full.scalar_type()) {}
 
 LinearWeight::LinearWeight(Nf4Weight weight, at::ScalarType compute_dtype)

@@ -76,6 +76,30 @@ void require_positive(int64_t value, const char* key, const std::string& where) 
 
 }  // namespace
 
+namespace {
+// HF's bitsandbytes quantization_config (transformers BitsAndBytesConfig.to_dict): dkv loads
+// 4-bit NF4 state dicts; other methods and formats are refused by name.
+Quantization parse_saved_quantization(const json& j, const std::string& where) {
+  auto it = j.find("quantization_config");
+  if (it == j.end() || it->is_null()) return Quantization::none;
+  const auto w = where + ": quantization_config";
+  if (!it->is_object()) throw InputError(w + ": expected an object");
+  const auto method = ju::get_string_or(*it, "quant_method", "bitsandbytes", w);
+  if (method != "bitsandbytes")
+    throw InputError(w + ".quant_method '" + method +
+                     "' is not supported (dkv loads bitsandbytes NF4 checkpoints, or quantizes "
+                     "fp16/bf16/fp32 ones at load with model.quantization)");
+  if (ju::get_bool_or(*it, "load_in_8bit", false, w))
+    throw InputError(w + ": load_in_8bit checkpoints (LLM.int8) are not supported; load the "
+                     "unquantized checkpoint with model.quantization: int8");
+  if (!ju::get_bool_or(*it, "load_in_4bit", false, w)) return Quantization::none;
+  const auto type = ju::get_string_or(*it, "bnb_4bit_quant_type", "fp4", w);  // HF's default
+  if (type != "nf4")
+    throw InputError(w + ".bnb_4bit_quant_type '" + type + "' is not supported (only nf4)");
+  return Quantization::nf4;
+}
+}  // namespace
+
 ModelConfig parse_model_config(const json& j, const std::string& where) {
   ModelConfig c;
   c.architecture = parse_architecture(j, where, c.architecture_name);
@@ -131,6 +155,7 @@ ModelConfig parse_model_config(const json& j, const std::string& where) {
       c.eos_token_ids.push_back(ju::get_int(j, "eos_token_id", where));
     }
   }
+  c.saved_quantization = parse_saved_quantization(j, where);
   return c;
 }
 
@@ -172,6 +197,11 @@ json to_hf_json(const ModelConfig& c) {
     }
     j["rope_scaling"] = s;
   }
+  if (c.saved_quantization == Quantization::nf4)
+    j["quantization_config"] = {{"quant_method", "bitsandbytes"}, {"load_in_4bit", true}, {"load_in_8bit", false},
+                                {"bnb_4bit_quant_type", "nf4"}, {"bnb_4bit_use_double_quant", true},
+                                {"bnb_4bit_compute_dtype", "float16"}, {"bnb_4bit_quant_storage", "uint8"},
+                                {"llm_int8_skip_modules", nullptr}};
   switch (c.architecture) {
     case Architecture::llama:
       j["attention_bias"] = c.attention_bias;

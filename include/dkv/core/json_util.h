@@ -28,5 +28,7 @@ double get_number_or(const nlohmann::json& obj, const std::string& key, double f
                      const std::string& where);
 bool get_bool_or(const nlohmann::json& obj, const std::string& key, bool fallback,
                  const std::string& where);
+std::string get_string_or(const nlohmann::json& obj, const std::string& key,
+                          const std::string& fallback, const std::string& where);
 
 }  // namespace dkv::json_util

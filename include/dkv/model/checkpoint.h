@@ -24,6 +24,7 @@ class Checkpoint {
   const TensorEntry& entry(const std::string& name) const;
   const std::string& file_of(const std::string& name) const;  // path of the shard holding it
   at::Tensor load(const std::string& name, at::ScalarType dtype) const;
+  at::Tensor load(const std::string& name) const;  // in its stored dtype
   std::vector<std::string> files() const;  // weight files, in index order
 
  private:

@@ -10,15 +10,9 @@
 
 #include "dkv/model/int8_weight.h"
 #include "dkv/model/nf4_weight.h"
+#include "dkv/model/quantization.h"
 
 namespace dkv::model {
-
-// Spelled as in the YAML key model.quantization.
-enum class Quantization { none, nf4, int8 };
-
-// "none", "nf4" or "int8"; anything else is an InputError listing the choices.
-Quantization parse_quantization(const std::string& name);
-std::string quantization_name(Quantization q);
 
 class LinearWeight {
  public:

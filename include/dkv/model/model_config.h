@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dkv/cache/rope.h"
+#include "dkv/model/quantization.h"
 
 namespace dkv::model {
 
@@ -34,6 +35,9 @@ struct ModelConfig {
   int64_t max_position_embeddings = 0;
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;
+  // How the checkpoint's linear weights are stored: none, or nf4 when config.json carries HF's
+  // bitsandbytes quantization_config with load_in_4bit and bnb_4bit_quant_type "nf4".
+  Quantization saved_quantization = Quantization::none;
 
   // RoPE as the architecture's HF code applies it (half-split rotate_half for all three).
   cache::RopeSpec rope() const;
