@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One prepared GPU check: builds dkv's core and CUDA kernels against the LibTorch inside a
-# Python torch install, runs the kernel parity tests and the forward benchmark, and writes logs
-# to OUT. Usage: tools/gpu-check.sh OUT [DEPS_PREFIX]
+# Python torch install, runs the kernel parity tests, the re-positioning kernel against a
+# device copy, and prefill of a random Mistral-7B-shaped model in fp16 and NF4 next to the
+# matmul roofline; writes at most seven logs to OUT. Usage: tools/gpu-check.sh OUT [DEPS_PREFIX]
 # DEPS_PREFIX: a folder with Debian's nlohmann-json3-dev and libcli11-dev unpacked
 # (`dpkg -x pkg.deb DEPS_PREFIX`), for machines without them installed.
 set -uo pipefail
@@ -17,7 +18,14 @@ PREFIX="$TORCH_PREFIX"
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX" \
   -DDKV_WITH_EXPERIMENT=OFF -DDKV_WITH_TESTS=OFF -DDKV_WITH_CUDA=ON || exit 1
 cmake --build build-gpu -j "$(nproc)" || exit 1
-(cd build-gpu && ctest -L cuda --output-on-failure) | tee "$OUT/kernel-tests.log"
-build-gpu/dkv bench forward --dtype fp16 | tee "$OUT/bench-forward-fp16.log"
-build-gpu/dkv bench forward | tee "$OUT/bench-forward-fp32.log"
+(cd build-gpu && ctest -L cuda --output-on-failure) > "$OUT/kernel-tests.log" 2>&1
+cat "$OUT/kernel-tests.log"
+for dtype in fp16 bf16 fp32; do
+  build-gpu/dkv bench rotate --device cuda --dtype "$dtype"
+done > "$OUT/bench-rotate.log" 2>&1
+cat "$OUT/bench-rotate.log"
+for q in none nf4; do
+  build-gpu/dkv bench forward --device cuda --dtype fp16 --shape mistral-7b --batch 4 --seq 1024 --quantization "$q"
+done > "$OUT/bench-forward-mistral7b.log" 2>&1
+cat "$OUT/bench-forward-mistral7b.log"
 echo "logs in $OUT"

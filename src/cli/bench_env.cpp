@@ -59,10 +59,23 @@ std::vector<double> interleaved_median_seconds(int rounds,
   return out;
 }
 
-MatmulProbe::MatmulProbe(int64_t m_, int64_t k_, int64_t n_)
-    : m(m_), k(k_), n(n_), a(at::randn({m_, k_})), b(at::randn({k_, n_})), c(at::empty({m_, n_})) {}
+MatmulProbe::MatmulProbe(int64_t m_, int64_t k_, int64_t n_, at::ScalarType dtype, at::Device device)
+    : m(m_), k(k_), n(n_) {
+  const auto opts = at::TensorOptions().dtype(dtype).device(device);
+  a = at::randn({m, k}, opts);
+  b = at::randn({k, n}, opts);
+  c = at::empty({m, n}, opts);
+}
 
-void MatmulProbe::operator()() { at::mm_out(c, a, b); }
+void MatmulProbe::operator()() {
+  at::mm_out(c, a, b);
+  wait_for(c);
+}
+
+void wait_for(const at::Tensor& t) {
+  // Reading one element back synchronizes with the tensor's stream; CPU work is already done.
+  if (!t.device().is_cpu()) (void)t.reshape({-1})[0].item();
+}
 
 double MatmulProbe::flops() const { return 2.0 * m * k * n; }
 
@@ -74,9 +87,15 @@ void BenchModelShape::add_options(CLI::App* cmd) {
   cmd->add_option("--heads", heads, "num_attention_heads");
   cmd->add_option("--kv-heads", kv_heads, "num_key_value_heads");
   cmd->add_option("--vocab", vocab, "vocab_size");
+  cmd->add_option("--shape", preset, "a preset shape instead: mistral-7b")
+      ->check(CLI::IsMember({"mistral-7b"}));
 }
 
 model::ModelConfig BenchModelShape::config(model::Architecture arch) const {
+  if (preset == "mistral-7b") {
+    BenchModelShape m{32, 4096, 14336, 32, 8, 32000, ""};
+    return m.config(arch);
+  }
   model::TinyModelOptions o;
   o.architecture = arch;
   o.vocab_size = vocab;
@@ -88,17 +107,23 @@ model::ModelConfig BenchModelShape::config(model::Architecture arch) const {
   return model::tiny_model_config(o);
 }
 
-model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype) {
+model::Decoder random_decoder(const model::ModelConfig& config, at::ScalarType dtype,
+                              model::Quantization quantization, at::Device device) {
   at::manual_seed(0);
   model::DecoderWeights w;
   w.layers.resize(config.num_hidden_layers);
   for (const auto& slot : model::decoder_weight_table(config)) {
-    auto t = slot.kind == model::WeightKind::norm ? at::ones(slot.shape)
-                                                  : at::randn(slot.shape) * 0.02;
+    if (slot.kind == model::WeightKind::linear && quantization != model::Quantization::none) {
+      // Quantization runs on the CPU (as at load), one weight at a time.
+      slot.linear(w) = model::LinearWeight::make(at::randn(slot.shape) * 0.02, quantization, dtype, device);
+      continue;
+    }
+    const auto opts = at::TensorOptions().device(device);
+    auto t = slot.kind == model::WeightKind::norm ? at::ones(slot.shape, opts) : at::randn(slot.shape, opts) * 0.02;
     slot.assign(w, t.to(dtype));
   }
   if (config.tie_word_embeddings) w.lm_head = w.embed_tokens;
-  return model::Decoder(config, std::move(w), {dtype, at::kCPU});
+  return model::Decoder(config, std::move(w), {dtype, device, quantization});
 }
 
 

@@ -15,6 +15,7 @@ void add_forward(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_tokenize(CLI::App& app);
 void add_bench_tokenize(CLI::App& app);  // after add_bench: adds `bench tokenize`
+void add_bench_rotate(CLI::App& app);    // after add_bench: adds `bench rotate`
 void add_embed(CLI::App& app);
 void add_quantize(CLI::App& app);
 

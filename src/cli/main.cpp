@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dkv::cli::add_forward(app);
   dkv::cli::add_bench(app);
   dkv::cli::add_bench_tokenize(app);
+  dkv::cli::add_bench_rotate(app);
   dkv::cli::add_tokenize(app);
   dkv::cli::add_embed(app);
   dkv::cli::add_quantize(app);
