@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "dkv/core/error.h"
+#include "dkv/core/host_memory.h"
 
 int& dkv::cli::exit_code() {
   static int code = 0;
@@ -12,6 +13,7 @@ int& dkv::cli::exit_code() {
 }
 
 int main(int argc, char** argv) {
+  dkv::keep_freed_host_memory();
   CLI::App app{"dkv: directed KV-cache experiments on decoder LLMs"};
   app.set_version_flag("--version", std::string("dkv ") + DKV_VERSION);
   app.require_subcommand(1);
