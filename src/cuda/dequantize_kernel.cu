@@ -85,23 +85,11 @@ int launch_int8(const DequantizeInt8Params& p, cudaStream_t stream) {
 
 int launch_dequantize_nf4(const DequantizeNf4Params& p, void* stream) {
   if (p.blocksize <= 0 || p.blocksize % 2 != 0) return cudaErrorInvalidValue;
-  auto s = static_cast<cudaStream_t>(stream);
-  switch (p.dtype) {
-    case FloatDtype::f32: return launch_nf4<float>(p, s);
-    case FloatDtype::f16: return launch_nf4<__half>(p, s);
-    case FloatDtype::bf16: return launch_nf4<__nv_bfloat16>(p, s);
-  }
-  return cudaErrorInvalidValue;
+  return dispatch_float_dtype(p.dtype, [&](auto t) { return launch_nf4<decltype(t)>(p, static_cast<cudaStream_t>(stream)); });
 }
 
 int launch_dequantize_int8_rows(const DequantizeInt8Params& p, void* stream) {
-  auto s = static_cast<cudaStream_t>(stream);
-  switch (p.dtype) {
-    case FloatDtype::f32: return launch_int8<float>(p, s);
-    case FloatDtype::f16: return launch_int8<__half>(p, s);
-    case FloatDtype::bf16: return launch_int8<__nv_bfloat16>(p, s);
-  }
-  return cudaErrorInvalidValue;
+  return dispatch_float_dtype(p.dtype, [&](auto t) { return launch_int8<decltype(t)>(p, static_cast<cudaStream_t>(stream)); });
 }
 
 }  // namespace dkv::cuda

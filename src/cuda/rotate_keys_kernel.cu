@@ -102,22 +102,14 @@ int launch(const RotateKeysParams& p, cudaStream_t stream) {
 }  // namespace
 
 int rotate_keys_vector_width(const RotateKeysParams& p) {
-  switch (p.dtype) {
-    case FloatDtype::f32: return can_vectorize<float>(p) ? kVectorWidth<float> : 1;
-    case FloatDtype::f16: return can_vectorize<__half>(p) ? kVectorWidth<__half> : 1;
-    case FloatDtype::bf16: return can_vectorize<__nv_bfloat16>(p) ? kVectorWidth<__nv_bfloat16> : 1;
-  }
-  return 1;
+  return dispatch_float_dtype(p.dtype, [&](auto t) {
+    using T = decltype(t);
+    return can_vectorize<T>(p) ? kVectorWidth<T> : 1;
+  });
 }
 
 int launch_rotate_keys(const RotateKeysParams& p, void* stream) {
-  auto s = static_cast<cudaStream_t>(stream);
-  switch (p.dtype) {
-    case FloatDtype::f32: return launch<float>(p, s);
-    case FloatDtype::f16: return launch<__half>(p, s);
-    case FloatDtype::bf16: return launch<__nv_bfloat16>(p, s);
-  }
-  return cudaErrorInvalidValue;
+  return dispatch_float_dtype(p.dtype, [&](auto t) { return launch<decltype(t)>(p, static_cast<cudaStream_t>(stream)); });
 }
 
 }  // namespace dkv::cuda
