@@ -3,6 +3,7 @@
 // before anything is written.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -31,9 +32,10 @@ class RunEndToEnd : public ::testing::Test {
     ASSERT_EQ(run("make-tiny-model " + *dir_ + "/embedding --arch bert --seed 4"), 0);
   }
   static void TearDownTestSuite() { delete dir_; }
-  std::string config(const std::string& name, const std::string& model_dir) const {
+  std::string config(const std::string& name, const std::string& model_dir,
+                     const std::string& quantization = "none") const {
     const auto path = *dir_ + "/" + name + ".yaml";
-    std::ofstream(path) << "name: " << name << "\nmodel: {path: " << model_dir
+    std::ofstream(path) << "name: " << name << "\nmodel: {path: " << model_dir << ", quantization: " << quantization
                         << "}\nembedding: {path: " << *dir_ << "/embedding}\ndataset: {path: "
                         << test::source_path("configs/data/demo_msmarco.jsonl")
                         << ", num_samples: 3}\nsurrogate: {max_new_tokens: 4}\noutput: {dir: " << *dir_
@@ -92,6 +94,30 @@ TEST_F(RunEndToEnd, RowsFiniteAndUncutRowsMatchOnePassRecomputation) {
   const auto again = io::read_results(out + "/results.h5");
   for (size_t i = 0; i < t.rows.size(); ++i) EXPECT_EQ(again.rows[i].nll, t.rows[i].nll);
   EXPECT_EQ(again.created_utc, t.created_utc);
+}
+
+TEST_F(RunEndToEnd, Nf4AtLoadEqualsSavedNf4Checkpoint) {
+  ASSERT_EQ(run("quantize " + *dir_ + "/decoder " + *dir_ + "/decoder-nf4"), 0);
+  ASSERT_EQ(run("run " + config("nf4-at-load", *dir_ + "/decoder", "nf4")), 0);
+  ASSERT_EQ(run("run " + config("nf4-saved", *dir_ + "/decoder-nf4", "nf4")), 0);
+  ASSERT_EQ(run("run " + config("fp32", *dir_ + "/decoder")), 0);
+  const auto at_load = io::read_results(*dir_ + "/out-nf4-at-load/results.h5");
+  const auto saved = io::read_results(*dir_ + "/out-nf4-saved/results.h5");
+  const auto fp32 = io::read_results(*dir_ + "/out-fp32/results.h5");
+  double moved = 0;
+  for (size_t i = 0; i < at_load.rows.size(); ++i) {
+    // The same 4-bit weights either way: identical surrogates and NLLs.
+    EXPECT_EQ(saved.rows[i].surrogate, at_load.rows[i].surrogate);
+    EXPECT_EQ(saved.rows[i].nll, at_load.rows[i].nll);
+    // Against fp32 on the conditions that involve no surrogate (A1-A3: passage alone).
+    for (size_t c = 0; c < fp32.condition_ids.size(); ++c)
+      if (fp32.condition_ids[c][0] == 'A')
+        moved = std::max(moved, std::abs(fp32.rows[i].nll[c] - at_load.rows[i].nll[c]));
+  }
+  EXPECT_GT(moved, 1e-3);  // the run really used the quantized weights
+  // A saved NF4 checkpoint is not silently run as something else.
+  EXPECT_NE(run("run " + config("nf4-as-none", *dir_ + "/decoder-nf4")), 0);
+  EXPECT_FALSE(fs::exists(*dir_ + "/out-nf4-as-none"));
 }
 
 TEST_F(RunEndToEnd, BadInputsFailBeforeWriting) {
