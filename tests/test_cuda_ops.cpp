@@ -6,6 +6,7 @@
 
 #include "dkv/model/decoder.h"
 #include "dkv/ops/dequantize.h"
+#include "dkv/ops/nf4_matmul.h"
 #include "dkv/ops/rotate_keys.h"
 #include "support.h"
 
@@ -54,16 +55,37 @@ TEST(CudaOps, ExpansionMatchesCpuReferenceBitForBit) {
   }
 }
 
+TEST(CudaOps, FusedNf4MatmulMatchesExpandThenMultiply) {
+  DKV_REQUIRE_GPU();
+  at::manual_seed(14);
+  const int64_t N = 37, K = 4096;
+  const auto w = model::quantize_nf4(at::randn({N, K}) * 0.02, /*double_quant=*/false);
+  for (int64_t rows : {1, 4, 8})
+    for (auto dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+      ASSERT_TRUE(ops::nf4_matmul_is_fused(rows, K, 64));
+      const auto x = at::randn({rows, K}).to(dtype);
+      const auto fused = ops::nf4_matmul(x.cuda(), w.packed.cuda(), w.absmax.cuda(), N, K, 64).cpu().to(at::kFloat);
+      const auto expected = at::linear(x.to(at::kFloat), model::dequantize(w, at::kFloat));
+      // fp32 accumulation in another order; fp16/bf16 add one rounding of the output.
+      const double tol = (dtype == at::kFloat ? 1e-5 : dtype == at::kHalf ? 2e-3 : 1e-2) *
+                         expected.abs().max().item<double>();
+      EXPECT_LT(test::max_abs_diff(fused, expected), tol) << rows << " " << dtype;
+    }
+}
+
 TEST(CudaOps, DecoderForwardMatchesCpu) {
   DKV_REQUIRE_GPU();
   const auto dir = test::tiny_model_dir(test::tiny_options(model::Architecture::mistral, 13), "cuda-forward");
   model::ForwardInput in;
   in.ids = at::randint(3, 200, {2, 11}, at::kLong);
+  model::ForwardInput one_row = in;  // a decode-sized input: the fused NF4 product runs
+  one_row.ids = in.ids.narrow(0, 0, 1).narrow(1, 0, 1);
   for (auto q : {model::Quantization::none, model::Quantization::nf4}) {
     const auto cpu = model::Decoder::load(dir, {at::kFloat, at::kCPU, q});
     const auto gpu = model::Decoder::load(dir, {at::kFloat, at::kCUDA, q});
     // fp32 on both; TF32 is off by default for LibTorch matmuls, so only summation order differs.
     EXPECT_LT(test::max_abs_diff(gpu.forward(in).cpu(), cpu.forward(in)), 1e-4) << model::quantization_name(q);
+    EXPECT_LT(test::max_abs_diff(gpu.forward(one_row).cpu(), cpu.forward(one_row)), 1e-4);
   }
 }
 

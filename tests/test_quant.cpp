@@ -10,6 +10,7 @@
 #include "dkv/model/int8_weight.h"
 #include "dkv/model/nf4_weight.h"
 #include "dkv/ops/dequantize.h"
+#include "dkv/ops/nf4_matmul.h"
 #include "support.h"
 
 namespace dkv::model {
@@ -149,6 +150,19 @@ TEST(Dequantize, RejectsMismatchedInputs) {
                            {"int8 [rows, cols]"});
   test::expect_input_error([&] { ops::dequantize_int8_rows(at::zeros({4, 2}, at::kChar), at::ones({3}), at::kFloat); },
                            {"int8 row scales"});
+}
+
+TEST(Nf4Matmul, CpuExpandsThenMultipliesAndChecksShapes) {
+  at::manual_seed(9);
+  const auto w = quantize_nf4(at::randn({9, 40}) * 0.02, false);
+  const auto x = at::randn({3, 40});
+  EXPECT_TRUE(ops::nf4_matmul_is_fused(3, 40, 64));
+  EXPECT_FALSE(ops::nf4_matmul_is_fused(9, 40, 64));
+  EXPECT_FALSE(ops::nf4_matmul_is_fused(3, 42, 64));
+  EXPECT_TRUE(at::equal(ops::nf4_matmul(x, w.packed, w.absmax, 9, 40, 64),
+                        at::linear(x, dequantize(w, at::kFloat))));
+  test::expect_input_error([&] { ops::nf4_matmul(at::randn({3, 41}), w.packed, w.absmax, 9, 40, 64); },
+                           {"[rows, K=40]"});
 }
 
 TEST(Int8, RoundTripWithinHalfAStepPerRow) {

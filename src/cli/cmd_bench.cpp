@@ -11,6 +11,7 @@
 #include "dkv/model/decoder.h"
 #include "dkv/model/flops.h"
 #include "dkv/model/tiny_model.h"
+#include "dkv/ops/nf4_matmul.h"
 
 #include <functional>
 
@@ -24,6 +25,23 @@ struct ForwardBenchArgs {
   int repeats = 5;
   std::string dtype = "fp32", quantization = "none", device = "cpu";
 };
+
+// Decode-sized products with one real NF4 weight (layer 0's gate_proj): the fused kernel
+// against expanding the weight and multiplying, the choice LinearWeight::apply makes by rows.
+void bench_decode_product(const model::Decoder& decoder, at::ScalarType dtype, int repeats) {
+  const auto& w = *decoder.weights().layers[0].gate_proj.nf4();
+  const auto absmax = model::nf4_absmax(w);
+  const int64_t N = w.shape[0], K = w.shape[1];
+  for (int64_t rows : {1, 4, 8}) {
+    const auto x = at::randn({rows, K}, absmax.options().dtype(dtype));
+    const auto secs = interleaved_median_seconds(
+        repeats * 10, {[&] { wait_for(ops::nf4_matmul(x, w.packed, absmax, N, K, w.blocksize)); },
+                       [&] { wait_for(ops::nf4_matmul_ref(x, w.packed, absmax, N, K, w.blocksize)); }});
+    std::printf("decode product [%lld x %lld] x NF4 [%lld x %lld]^T: fused %.1f us (%.0f GB/s of codes), "
+                "expand + matmul %.1f us: %.2fx\n", (long long)rows, (long long)K, (long long)N, (long long)K,
+                secs[0] * 1e6, w.packed.numel() / secs[0] / 1e9, secs[1] * 1e6, secs[1] / secs[0]);
+  }
+}
 
 void bench_forward(const ForwardBenchArgs& a) {
   const auto config = a.shape.config(model::Architecture::llama);
@@ -86,6 +104,7 @@ void bench_forward(const ForwardBenchArgs& a) {
                   (p.weight().cpu().to(at::kFloat) - host.to(at::kFloat)).abs().max().item<double>());
     }
   }
+  if (quantization == model::Quantization::nf4 && !device.is_cpu()) bench_decode_product(decoder, dtype, a.repeats);
 }
 
 }  // namespace

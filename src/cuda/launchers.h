@@ -16,4 +16,8 @@ at::Tensor dequantize_nf4(const at::Tensor& packed, const at::Tensor& absmax, in
                           int64_t blocksize, at::ScalarType dtype);
 at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scale, at::ScalarType dtype);
 
+// Fused NF4 product for a few rows; arguments already checked by ops::nf4_matmul.
+at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& absmax, int64_t N,
+                      int64_t K, int64_t blocksize);
+
 }  // namespace dkv::cuda

@@ -21,4 +21,8 @@ at::Tensor dequantize_int8_rows(const at::Tensor&, const at::Tensor&, at::Scalar
   no_cuda("dequantize_int8_rows");
 }
 
+at::Tensor nf4_matmul(const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t, int64_t, int64_t) {
+  no_cuda("nf4_matmul");
+}
+
 }  // namespace dkv::cuda
