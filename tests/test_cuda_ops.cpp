@@ -53,24 +53,31 @@ TEST(CudaOps, ExpansionMatchesCpuReferenceBitForBit) {
     EXPECT_TRUE(at::equal(ops::dequantize_int8_rows(q.cuda(), scale.cuda(), dtype).cpu(),
                           ops::dequantize_int8_rows_ref(q, scale, dtype)));
   }
+  // Double-quantized absmax, undone inside the kernel: the same float32 product and sum.
+  const auto w = model::quantize_nf4(at::randn({301, 64}) * 0.02, /*double_quant=*/true);
+  for (auto dtype : {at::kFloat, at::kHalf, at::kBFloat16})
+    EXPECT_TRUE(at::equal(model::dequantize(w.to(at::kCUDA), dtype).cpu(), model::dequantize(w, dtype)));
 }
 
 TEST(CudaOps, FusedNf4MatmulMatchesExpandThenMultiply) {
   DKV_REQUIRE_GPU();
   at::manual_seed(14);
   const int64_t N = 37, K = 4096;
-  const auto w = model::quantize_nf4(at::randn({N, K}) * 0.02, /*double_quant=*/false);
-  for (int64_t rows : {1, 4, 8})
-    for (auto dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
-      ASSERT_TRUE(ops::nf4_matmul_is_fused(rows, K, 64));
-      const auto x = at::randn({rows, K}).to(dtype);
-      const auto fused = ops::nf4_matmul(x.cuda(), w.packed.cuda(), w.absmax.cuda(), N, K, 64).cpu().to(at::kFloat);
-      const auto expected = at::linear(x.to(at::kFloat), model::dequantize(w, at::kFloat));
-      // fp32 accumulation in another order; fp16/bf16 add one rounding of the output.
-      const double tol = (dtype == at::kFloat ? 1e-5 : dtype == at::kHalf ? 2e-3 : 1e-2) *
-                         expected.abs().max().item<double>();
-      EXPECT_LT(test::max_abs_diff(fused, expected), tol) << rows << " " << dtype;
-    }
+  for (bool double_quant : {false, true}) {
+    const auto w = model::quantize_nf4(at::randn({N, K}) * 0.02, double_quant);
+    const auto wg = w.to(at::kCUDA);
+    for (int64_t rows : {1, 4, 8})
+      for (auto dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+        ASSERT_TRUE(ops::nf4_matmul_is_fused(rows, K, 64));
+        const auto x = at::randn({rows, K}).to(dtype);
+        const auto fused = ops::nf4_matmul(x.cuda(), wg.packed, wg.scales(), N, K, 64).cpu().to(at::kFloat);
+        const auto expected = at::linear(x.to(at::kFloat), model::dequantize(w, at::kFloat));
+        // fp32 accumulation in another order; fp16/bf16 add one rounding of the output.
+        const double tol = (dtype == at::kFloat ? 1e-5 : dtype == at::kHalf ? 2e-3 : 1e-2) *
+                           expected.abs().max().item<double>();
+        EXPECT_LT(test::max_abs_diff(fused, expected), tol) << rows << " " << dtype << " " << double_quant;
+      }
+  }
 }
 
 TEST(CudaOps, DecoderForwardMatchesCpu) {

@@ -1,5 +1,6 @@
 // Scoring executors on a real tiny model: the optimized plan (shared prefills, extensions,
 // batched scoring) agrees with the notebook-shaped one, and the study's identities hold.
+#include <ATen/Context.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -103,6 +104,23 @@ TEST_F(Scoring, ResultsIndependentOfBatchingBudget) {
   for (size_t s = 0; s < plans.size(); ++s)
     for (size_t c = 0; c < plans[s].conditions.size(); ++c)
       EXPECT_NEAR(big[s][c].nll_mean, small[s][c].nll_mean, 1e-5);
+}
+
+TEST_F(Scoring, CudaScoresMatchCpu) {
+  if (!at::hasCUDA() || at::getNumGPUs() == 0) GTEST_SKIP() << "no CUDA device visible to LibTorch";
+  std::vector<SamplePlan> plans{study_like(0), study_like(1)};
+  const auto cpu = score_plans(*decoder_, plans, 64, nullptr);
+  for (auto q : {model::Quantization::none, model::Quantization::nf4}) {
+    // Cut, re-positioned and offset caches: compaction, key re-rotation and gathers on the GPU.
+    const auto gpu_decoder = model::Decoder::load(dir_, {at::kFloat, at::kCUDA, q});
+    const auto reference = q == model::Quantization::none
+                               ? cpu
+                               : score_plans(model::Decoder::load(dir_, {at::kFloat, at::kCPU, q}), plans, 64, nullptr);
+    const auto gpu = score_plans(gpu_decoder, plans, 64, nullptr);
+    for (size_t s = 0; s < plans.size(); ++s)
+      for (size_t c = 0; c < plans[s].conditions.size(); ++c)
+        EXPECT_NEAR(gpu[s][c].nll_mean, reference[s][c].nll_mean, 1e-4) << s << "/" << c;  // fp32 both
+  }
 }
 
 // Mean |NLL(a) - NLL(b)| over every sample and condition.

@@ -54,7 +54,7 @@ void KvCache::keep(const std::vector<int64_t>& indices) { *this = gather(indices
 
 void KvCache::compact() {
   DKV_CHECK(batch() == 1, "compact() needs a single-sequence cache, got ", batch());
-  auto idx = valid_[0].nonzero().flatten().contiguous();
+  auto idx = valid_[0].nonzero().flatten().to(at::kCPU).contiguous();  // read on the host
   std::vector<int64_t> v(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
   if (static_cast<int64_t>(v.size()) != capacity()) keep(v);
 }
@@ -94,8 +94,9 @@ void KvCache::reposition_entries(const at::Tensor& delta) {
                 "rotation; rebuild the cache at the wanted positions instead");
   DKV_CHECK(delta.sizes() == positions_.sizes(), "delta ", delta.sizes(), " vs positions ",
             positions_.sizes());
-  for (auto& k : keys_) ops::rotate_keys_(k, delta, rope_);
-  positions_ = positions_ + delta;
+  const auto d = delta.to(positions_.device());  // callers may build deltas on the host
+  for (auto& k : keys_) ops::rotate_keys_(k, d, rope_);
+  positions_ = positions_ + d;
 }
 
 KvCache KvCache::clone() const {

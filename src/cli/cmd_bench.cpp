@@ -30,13 +30,13 @@ struct ForwardBenchArgs {
 // against expanding the weight and multiplying, the choice LinearWeight::apply makes by rows.
 void bench_decode_product(const model::Decoder& decoder, at::ScalarType dtype, int repeats) {
   const auto& w = *decoder.weights().layers[0].gate_proj.nf4();
-  const auto absmax = model::nf4_absmax(w);
+  const auto scales = w.scales();
   const int64_t N = w.shape[0], K = w.shape[1];
   for (int64_t rows : {1, 4, 8}) {
-    const auto x = at::randn({rows, K}, absmax.options().dtype(dtype));
+    const auto x = at::randn({rows, K}, w.packed.options().dtype(dtype));
     const auto secs = interleaved_median_seconds(
-        repeats * 10, {[&] { wait_for(ops::nf4_matmul(x, w.packed, absmax, N, K, w.blocksize)); },
-                       [&] { wait_for(ops::nf4_matmul_ref(x, w.packed, absmax, N, K, w.blocksize)); }});
+        repeats * 10, {[&] { wait_for(ops::nf4_matmul(x, w.packed, scales, N, K, w.blocksize)); },
+                       [&] { wait_for(ops::nf4_matmul_ref(x, w.packed, scales, N, K, w.blocksize)); }});
     std::printf("decode product [%lld x %lld] x NF4 [%lld x %lld]^T: fused %.1f us (%.0f GB/s of codes), "
                 "expand + matmul %.1f us: %.2fx\n", (long long)rows, (long long)K, (long long)N, (long long)K,
                 secs[0] * 1e6, w.packed.numel() / secs[0] / 1e9, secs[1] * 1e6, secs[1] / secs[0]);

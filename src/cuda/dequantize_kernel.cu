@@ -21,6 +21,9 @@ unsigned grid_for(int64_t work) {
 // BYTES packed bytes per thread: 4 (one 32-bit load) or 1.
 template <typename T, int BYTES>
 __global__ void dequantize_nf4_kernel(DequantizeNf4Params p) {
+  __shared__ float code[16], code256[256];
+  load_code_tables(p.code, p.scales, code, code256);
+  __syncthreads();
   T* out = static_cast<T*>(p.out);
   const int64_t nbytes = (p.numel + 1) / 2;
   const int64_t groups = (nbytes + BYTES - 1) / BYTES;
@@ -40,9 +43,9 @@ __global__ void dequantize_nf4_kernel(DequantizeNf4Params p) {
       const int64_t i = 2 * (g * BYTES + j);  // first of the byte's two weights
       if (i >= p.numel) break;
       // blocksize is even, so both weights of a byte share one absmax.
-      const float scale = p.absmax[i / p.blocksize];
-      out[i] = from_f<T>(p.code[bytes[j] >> 4] * scale);
-      if (i + 1 < p.numel) out[i + 1] = from_f<T>(p.code[bytes[j] & 0x0F] * scale);
+      const float scale = block_absmax(p.scales, code256, i / p.blocksize);
+      out[i] = from_f<T>(code[bytes[j] >> 4] * scale);
+      if (i + 1 < p.numel) out[i + 1] = from_f<T>(code[bytes[j] & 0x0F] * scale);
     }
   }
 }

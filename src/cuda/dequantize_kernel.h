@@ -5,12 +5,13 @@
 #include <cstdint>
 
 #include "float_dtype.h"
+#include "nf4_scales.cuh"
 
 namespace dkv::cuda {
 
 struct DequantizeNf4Params {
   const uint8_t* packed;  // [ceil(numel / 2)]: element 2j in the high nibble of byte j
-  const float* absmax;    // [ceil(numel / blocksize)]
+  Nf4ScaleSource scales;  // ceil(numel / blocksize) blocks
   void* out;              // [numel], dtype `dtype`
   int64_t numel, blocksize;  // blocksize even (bitsandbytes: 64)
   float code[16];         // the 4-bit code (ops::nf4_code()), passed by value

@@ -1,4 +1,5 @@
-// LibTorch launchers for the dequantization kernels and the fused NF4 product (built only against a LibTorch with CUDA).
+// LibTorch launchers for the dequantization kernels and the fused NF4 product (built only
+// against a LibTorch with CUDA).
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -13,15 +14,39 @@
 
 namespace dkv::cuda {
 
-at::Tensor dequantize_nf4(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
+namespace {
+// Contiguous views of an NF4 weight's absmax pieces, alive until the launch is queued (the
+// caching allocator keeps their memory for the stream's later work), and the kernel's view.
+struct DeviceScales {
+  explicit DeviceScales(const ops::Nf4Scales& s) {
+    if (!s.double_quantized()) {
+      absmax = s.absmax.contiguous();
+      source.absmax = absmax.data_ptr<float>();
+      return;
+    }
+    absmax_q = s.absmax_q.contiguous();
+    nested_absmax = s.nested_absmax.contiguous();
+    nested_code = s.nested_code.contiguous();
+    source.absmax_q = absmax_q.data_ptr<uint8_t>();
+    source.nested_absmax = nested_absmax.data_ptr<float>();
+    source.nested_code = nested_code.data_ptr<float>();
+    source.offset = s.offset;
+    source.nested_blocksize = s.nested_blocksize;
+  }
+  at::Tensor absmax, absmax_q, nested_absmax, nested_code;
+  Nf4ScaleSource source;
+};
+}  // namespace
+
+at::Tensor dequantize_nf4(const at::Tensor& packed, const ops::Nf4Scales& scales, int64_t numel,
                           int64_t blocksize, at::ScalarType dtype) {
   const c10::cuda::CUDAGuard guard(packed.device());
   auto p_in = packed.contiguous();
-  auto a_in = absmax.contiguous();
+  const DeviceScales s(scales);
   auto out = at::empty({numel}, packed.options().dtype(dtype));
   DequantizeNf4Params p{};
   p.packed = p_in.data_ptr<uint8_t>();
-  p.absmax = a_in.data_ptr<float>();
+  p.scales = s.source;
   p.out = out.data_ptr();
   p.numel = numel;
   p.blocksize = blocksize;
@@ -48,16 +73,16 @@ at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scale, at
   return out;
 }
 
-at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& absmax, int64_t N,
+at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const ops::Nf4Scales& scales, int64_t N,
                       int64_t K, int64_t blocksize) {
   const c10::cuda::CUDAGuard guard(x.device());
-  auto a_in = absmax.contiguous();
+  const DeviceScales s(scales);
   auto p_in = packed.contiguous();
   auto y = at::empty({x.size(0), N}, x.options());
   Nf4MatmulParams p{};
   p.x = x.data_ptr();
   p.packed = p_in.data_ptr<uint8_t>();
-  p.absmax = a_in.data_ptr<float>();
+  p.scales = s.source;
   p.y = y.data_ptr();
   p.T = x.size(0);
   p.N = N;

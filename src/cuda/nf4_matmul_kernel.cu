@@ -17,9 +17,12 @@ constexpr int kWarpsPerBlock = 8;
 template <typename T>
 __global__ void nf4_matmul_kernel(Nf4MatmulParams p) {
   constexpr int R = static_cast<int>(kNf4MatmulMaxRows);
+  __shared__ float code[16], code256[256];
+  load_code_tables(p.code, p.scales, code, code256);
+  __syncthreads();
   const int64_t n = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  if (n >= p.N) return;  // whole warps exit together
+  if (n >= p.N) return;  // whole warps exit together, after the block's last barrier
   const T* x = static_cast<const T*>(p.x);
   const uint32_t* row = reinterpret_cast<const uint32_t*>(p.packed + n * (p.K / 2));
   float acc[R];
@@ -28,13 +31,13 @@ __global__ void nf4_matmul_kernel(Nf4MatmulParams p) {
   for (int64_t w = lane; w < p.K / 8; w += 32) {
     const uint32_t word = row[w];
     const int64_t k0 = w * 8;
-    const float scale = p.absmax[(n * p.K + k0) / p.blocksize];
+    const float scale = block_absmax(p.scales, code256, (n * p.K + k0) / p.blocksize);
     float wv[8];
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       const uint32_t byte = (word >> (8 * j)) & 0xFFu;  // little-endian: byte j of the word
-      wv[2 * j] = p.code[byte >> 4] * scale;
-      wv[2 * j + 1] = p.code[byte & 0x0Fu] * scale;
+      wv[2 * j] = code[byte >> 4] * scale;
+      wv[2 * j + 1] = code[byte & 0x0Fu] * scale;
     }
 #pragma unroll
     for (int t = 0; t < R; ++t) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "float_dtype.h"
+#include "nf4_scales.cuh"
 
 namespace dkv::cuda {
 
@@ -13,7 +14,7 @@ constexpr int64_t kNf4MatmulMaxRows = 8;  // T above this: expand W and use cuBL
 struct Nf4MatmulParams {
   const void* x;          // [T, K], dtype `dtype`, contiguous
   const uint8_t* packed;  // W's codes, row-major [N, K], element 2j in the high nibble of byte j
-  const float* absmax;    // [N * K / blocksize]
+  Nf4ScaleSource scales;  // N * K / blocksize blocks
   void* y;                // [T, N], dtype `dtype`
   int64_t T, N, K, blocksize;  // T <= kNf4MatmulMaxRows, K % 8 == 0, blocksize % 8 == 0
   float code[16];

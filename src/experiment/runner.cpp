@@ -2,6 +2,9 @@
 #include "dkv/experiment/runner.h"
 
 #include <ATen/ATen.h>
+#ifdef DKV_HAS_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#endif
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
 
@@ -66,15 +69,27 @@ std::string describe_mismatch(const io::RunIdentity& a, const io::RunIdentity& b
   return out.empty() ? "dkv version" : out;
 }
 
-// model.device: cuda (or auto when LibTorch sees GPUs) -> GPU (node-local rank modulo the
-// visible GPUs), so each rank on a node drives its own device; otherwise the CPU.
+// model.device: cuda (or auto when LibTorch sees GPUs and dkv has its kernels) -> GPU
+// (node-local rank modulo the visible GPUs), so each rank on a node drives its own device and
+// makes it current (no stray context on GPU 0); otherwise the CPU.
 at::Device run_device(const std::string& device, int local_rank) {
+#ifdef DKV_HAS_CUDA
+  const bool kernels = true;
+#else
+  const bool kernels = false;  // re-positioning and quantized layers would fail on a GPU
+#endif
   const bool gpus = at::hasCUDA() && at::getNumGPUs() > 0;
-  if (device == "cuda" && !gpus)
-    throw ConfigError("model.device: cuda was asked for, but this dkv's LibTorch sees no CUDA device "
-                      "(set model.device: cpu, or build against a LibTorch with CUDA)");
-  if (device == "cpu" || !gpus) return at::kCPU;
-  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(at::getNumGPUs())));
+  if (device == "cuda" && !(gpus && kernels))
+    throw ConfigError(!gpus ? "model.device: cuda was asked for, but this dkv's LibTorch sees no CUDA device "
+                              "(set model.device: cpu, or build against a LibTorch with CUDA)"
+                            : "model.device: cuda was asked for, but this dkv was built without its CUDA "
+                              "kernels (reconfigure with -DDKV_WITH_CUDA=ON where nvcc exists)");
+  if (device == "cpu" || !gpus || !kernels) return at::kCPU;
+  const auto index = static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(at::getNumGPUs()));
+#ifdef DKV_HAS_CUDA
+  c10::cuda::set_device(index);
+#endif
+  return at::Device(at::kCUDA, index);
 }
 
 void progress(int64_t done, int64_t total, int64_t done_now, double secs, bool final) {

@@ -61,7 +61,7 @@ at::Tensor LinearWeight::apply(const at::Tensor& x, const at::Tensor& bias) cons
     if (ops::nf4_matmul_is_fused(rows, K, q->blocksize)) {
       auto out_shape = x.sizes().vec();
       out_shape.back() = N;
-      auto y = ops::nf4_matmul(x.reshape({rows, K}), q->packed, nf4_absmax(*q), N, K, q->blocksize).view(out_shape);
+      auto y = ops::nf4_matmul(x.reshape({rows, K}), q->packed, q->scales(), N, K, q->blocksize).view(out_shape);
       return bias.defined() ? y + bias : y;
     }
   }

@@ -177,14 +177,21 @@ Nf4Weight quantize_nf4(const at::Tensor& weight, bool double_quant, int64_t bloc
   return w;
 }
 
-at::Tensor nf4_absmax(const Nf4Weight& w) {
-  if (!w.double_quantized()) return w.absmax;
-  return ops::dequantize_blockwise_8bit(w.absmax_q, w.nested_code, w.nested_absmax, w.nested_blocksize,
-                                        w.offset);
+ops::Nf4Scales Nf4Weight::scales() const {
+  ops::Nf4Scales s;
+  s.absmax = absmax;
+  s.absmax_q = absmax_q;
+  s.nested_absmax = nested_absmax;
+  s.nested_code = nested_code;
+  s.offset = offset;
+  s.nested_blocksize = nested_blocksize;
+  return s;
 }
 
+at::Tensor nf4_absmax(const Nf4Weight& w) { return ops::nf4_block_absmax(w.scales()); }
+
 at::Tensor dequantize(const Nf4Weight& w, at::ScalarType dtype) {
-  return ops::dequantize_nf4(w.packed, nf4_absmax(w), w.numel(), w.blocksize, dtype).view(w.shape);
+  return ops::dequantize_nf4(w.packed, w.scales(), w.numel(), w.blocksize, dtype).view(w.shape);
 }
 
 }  // namespace dkv::model

@@ -26,19 +26,40 @@ void expect_output_dtype(at::ScalarType dtype) {
   if (dtype != at::kFloat && dtype != at::kHalf && dtype != at::kBFloat16)
     throw InputError("dequantize: output dtype must be fp32, fp16 or bf16");
 }
+
+void check_scales(const Nf4Scales& s, int64_t blocks, const at::Tensor& data) {
+  if (!s.double_quantized()) {
+    expect(s.absmax, at::kFloat, blocks, "NF4 absmax", data);
+    return;
+  }
+  if (s.nested_blocksize <= 0)
+    throw InputError(detail::concat("dequantize_nf4: nested blocksize ", s.nested_blocksize));
+  expect(s.absmax_q, at::kByte, blocks, "double-quantized NF4 absmax", data);
+  expect(s.nested_absmax, at::kFloat, ceil_div(blocks, s.nested_blocksize), "nested absmax", data);
+  expect(s.nested_code, at::kFloat, 256, "nested 8-bit code", data);
+}
 }  // namespace
 
-at::Tensor dequantize_nf4(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
-                          int64_t blocksize, at::ScalarType dtype) {
+at::Tensor nf4_block_absmax(const Nf4Scales& s) {
+  if (!s.double_quantized()) return s.absmax;
+  return dequantize_blockwise_8bit(s.absmax_q, s.nested_code, s.nested_absmax, s.nested_blocksize, s.offset);
+}
+
+void check_nf4(const at::Tensor& packed, const Nf4Scales& scales, int64_t numel, int64_t blocksize) {
   // Even block sizes keep both weights of a packed byte in one block (bitsandbytes uses 64..4096).
   if (numel < 0 || blocksize <= 0 || blocksize % 2 != 0)
     throw InputError(detail::concat("dequantize_nf4: numel ", numel, " and blocksize ", blocksize,
                                     ": expected numel >= 0 and an even blocksize > 0"));
   expect(packed, at::kByte, ceil_div(numel, 2), "packed NF4 data", packed);
-  expect(absmax, at::kFloat, ceil_div(numel, blocksize), "NF4 absmax", packed);
+  check_scales(scales, ceil_div(numel, blocksize), packed);
+}
+
+at::Tensor dequantize_nf4(const at::Tensor& packed, const Nf4Scales& scales, int64_t numel,
+                          int64_t blocksize, at::ScalarType dtype) {
+  check_nf4(packed, scales, numel, blocksize);
   expect_output_dtype(dtype);
-  if (packed.is_cuda()) return cuda::dequantize_nf4(packed, absmax, numel, blocksize, dtype);
-  return dequantize_nf4_ref(packed, absmax, numel, blocksize, dtype);
+  if (packed.is_cuda()) return cuda::dequantize_nf4(packed, scales, numel, blocksize, dtype);
+  return dequantize_nf4_ref(packed, nf4_block_absmax(scales), numel, blocksize, dtype);
 }
 
 at::Tensor dequantize_blockwise_8bit(const at::Tensor& q, const at::Tensor& code,

@@ -8,6 +8,9 @@
 namespace dkv::ops {
 
 void rotate_keys_(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpec& spec) {
+  if (spec.rotary_dim != spec.head_dim)  // the kernel and the reference rotate every coordinate
+    throw InputError(detail::concat("rotate_keys_: partial rotary (rotary_dim ", spec.rotary_dim,
+                                    " < head_dim ", spec.head_dim, ") is not supported"));
   if (keys.dim() != 4 || keys.size(3) != spec.head_dim)
     throw InputError(detail::concat("rotate_keys_: keys must be [B, Hkv, T, D=", spec.head_dim,
                                     "], got ", keys.sizes()));

@@ -8,10 +8,14 @@
 #include <cuda_runtime.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
+#include <random>
 #include <vector>
 
 #include "cuda/float_dtype.h"
+#include "cuda/nf4_scales.cuh"
 
 namespace dkv::cuda::test {
 
@@ -55,6 +59,47 @@ struct DeviceBuffer {
   }
   T* ptr = nullptr;
   size_t n;
+};
+
+// Fresh random NF4 block scales, plain or double-quantized (random codes, nested absmax, a
+// sorted random 256-entry table and an offset), with the per-block absmax the kernel must use,
+// computed on the host as the CPU reference does (float product, then float sum).
+struct RandomScales {
+  RandomScales(int64_t blocks, bool double_quant, std::mt19937& gen) {
+    std::uniform_real_distribution<float> unit(0.05f, 2.0f), sym(-1.0f, 1.0f);
+    absmax.resize(blocks);
+    if (!double_quant) {
+      for (auto& a : absmax) a = unit(gen);
+      plain = std::make_unique<DeviceBuffer<float>>(absmax);
+      source.absmax = plain->ptr;
+      return;
+    }
+    const int64_t nested_blocks = (blocks + 255) / 256;
+    std::vector<uint8_t> q(blocks);
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (auto& v : q) v = static_cast<uint8_t>(byte(gen));
+    std::vector<float> nested(nested_blocks), code(256);
+    for (auto& v : nested) v = unit(gen);
+    for (auto& v : code) v = sym(gen);
+    std::sort(code.begin(), code.end());
+    const float offset = unit(gen);
+    for (int64_t b = 0; b < blocks; ++b) {
+      volatile float product = code[q[b]] * nested[b / 256];  // no contraction into an FMA
+      absmax[b] = product + offset;
+    }
+    d_q = std::make_unique<DeviceBuffer<uint8_t>>(q);
+    d_nested = std::make_unique<DeviceBuffer<float>>(nested);
+    d_code = std::make_unique<DeviceBuffer<float>>(code);
+    source.absmax_q = d_q->ptr;
+    source.nested_absmax = d_nested->ptr;
+    source.nested_code = d_code->ptr;
+    source.offset = offset;
+    source.nested_blocksize = 256;
+  }
+  std::vector<float> absmax;
+  dkv::cuda::Nf4ScaleSource source;
+  std::unique_ptr<DeviceBuffer<float>> plain, d_nested, d_code;
+  std::unique_ptr<DeviceBuffer<uint8_t>> d_q;
 };
 
 // Exits with 77 when no device is visible: the kernels were compiled and linked only.

@@ -1,6 +1,7 @@
 // Standalone parity test of the NF4 and int8 dequantization kernels (raw CUDA, no LibTorch):
-// fresh random codes (never all zero), random code tables and scales, odd sizes, every output
-// dtype and both the 4-byte and the 1-byte NF4 paths, against a host loop. The expected value
+// fresh random codes (never all zero), random code tables and scales (plain and double-
+// quantized), odd sizes, every output dtype and both the 4-byte and the 1-byte NF4 paths,
+// against a host loop. The expected value
 // is the same single fp32 product rounded once to the output dtype, so results must be
 // bit-identical. Exit 0 = pass, 1 = fail, 77 = no device.
 #include <cstdio>
@@ -34,22 +35,22 @@ bool same_bits(const std::vector<unsigned char>& out, const std::vector<float>& 
   return bad == 0;
 }
 
-bool nf4_case(int64_t numel, int64_t blocksize, int byte_shift, FloatDtype t, std::mt19937& gen) {
+bool nf4_case(int64_t numel, int64_t blocksize, int byte_shift, bool double_quant, FloatDtype t,
+              std::mt19937& gen) {
   const int64_t nbytes = (numel + 1) / 2, blocks = (numel + blocksize - 1) / blocksize;
   std::uniform_int_distribution<int> byte(1, 255);
-  std::uniform_real_distribution<float> unit(0.05f, 2.0f), sym(-1.0f, 1.0f);
+  std::uniform_real_distribution<float> sym(-1.0f, 1.0f);
   std::vector<uint8_t> packed(nbytes + byte_shift);
   for (auto& b : packed) b = static_cast<uint8_t>(byte(gen));
-  std::vector<float> absmax(blocks);
-  for (auto& a : absmax) a = unit(gen);
+  const RandomScales scales(blocks, double_quant, gen);
+  const auto& absmax = scales.absmax;
   dkv::cuda::DequantizeNf4Params p{};
   for (float& c : p.code) c = sym(gen);  // any table: the kernel must only index it
 
   DeviceBuffer<uint8_t> dp(packed);
-  DeviceBuffer<float> da(absmax);
   DeviceBuffer<unsigned char> dout(std::vector<unsigned char>(numel * elem_size(t)));
   p.packed = dp.ptr + byte_shift;
-  p.absmax = da.ptr;
+  p.scales = scales.source;
   p.out = dout.ptr;
   p.numel = numel;
   p.blocksize = blocksize;
@@ -63,8 +64,9 @@ bool nf4_case(int64_t numel, int64_t blocksize, int byte_shift, FloatDtype t, st
     expected[i] = p.code[i % 2 == 0 ? b >> 4 : b & 15] * absmax[i / blocksize];
   }
   const bool ok = same_bits(dout.to_host(), expected, t, "nf4");
-  std::printf("%s nf4 numel=%lld blocksize=%lld %s path %s\n", ok ? "ok  " : "FAIL", (long long)numel,
-              (long long)blocksize, byte_shift ? "1-byte" : "4-byte", dtype_name(t));
+  std::printf("%s nf4 numel=%lld blocksize=%lld %s path, %s absmax, %s\n", ok ? "ok  " : "FAIL",
+              (long long)numel, (long long)blocksize, byte_shift ? "1-byte" : "4-byte",
+              double_quant ? "double-quantized" : "plain", dtype_name(t));
   return ok;
 }
 
@@ -96,8 +98,9 @@ int main() {
   bool ok = true;
   for (auto t : {FloatDtype::f32, FloatDtype::f16, FloatDtype::bf16}) {
     for (int64_t numel : {1, 2, 7, 64, 127, 4096 * 3 + 5, 1 << 20})
-      for (int shift : {0, 1}) ok &= nf4_case(numel, 64, shift, t, gen);
-    ok &= nf4_case(1000, 128, 0, t, gen);
+      for (int shift : {0, 1})
+        for (bool dq : {false, true}) ok &= nf4_case(numel, 64, shift, dq, t, gen);
+    ok &= nf4_case(1000, 128, 0, true, t, gen);
     for (auto rc : {std::pair<int64_t, int64_t>{1, 1}, {3, 7}, {129, 257}, {1024, 4096}})
       ok &= int8_case(rc.first, rc.second, t, gen);
   }

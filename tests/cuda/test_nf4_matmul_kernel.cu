@@ -20,26 +20,25 @@ double output_rounding(FloatDtype t) {
   return t == FloatDtype::f32 ? 0x1p-24 : t == FloatDtype::f16 ? 0x1p-11 : 0x1p-8;
 }
 
-bool run_case(int64_t T, int64_t N, int64_t K, FloatDtype t, std::mt19937& gen) {
+bool run_case(int64_t T, int64_t N, int64_t K, bool double_quant, FloatDtype t, std::mt19937& gen) {
   const int64_t blocksize = 64, blocks = (N * K + blocksize - 1) / blocksize;
   std::uniform_int_distribution<int> byte(1, 255);
-  std::uniform_real_distribution<float> unit(0.05f, 2.0f), sym(-1.0f, 1.0f);
+  std::uniform_real_distribution<float> sym(-1.0f, 1.0f);
   std::vector<uint8_t> packed(N * K / 2);
   for (auto& b : packed) b = static_cast<uint8_t>(byte(gen));
-  std::vector<float> absmax(blocks);
-  for (auto& a : absmax) a = unit(gen);
+  const RandomScales scales(blocks, double_quant, gen);
+  const auto& absmax = scales.absmax;
   dkv::cuda::Nf4MatmulParams p{};
   for (float& c : p.code) c = sym(gen);
   std::vector<unsigned char> x(T * K * elem_size(t));
   for (int64_t i = 0; i < T * K; ++i) store(x.data(), i, t, sym(gen));
 
   DeviceBuffer<uint8_t> dp(packed);
-  DeviceBuffer<float> da(absmax);
   DeviceBuffer<unsigned char> dx(x);
   DeviceBuffer<unsigned char> dy(std::vector<unsigned char>(T * N * elem_size(t)));
   p.x = dx.ptr;
   p.packed = dp.ptr;
-  p.absmax = da.ptr;
+  p.scales = scales.source;
   p.y = dy.ptr;
   p.T = T;
   p.N = N;
@@ -66,8 +65,9 @@ bool run_case(int64_t T, int64_t N, int64_t K, FloatDtype t, std::mt19937& gen) 
       worst_ratio = std::max(worst_ratio, std::fabs(load(y.data(), r * N + n, t) - exact) / limit);
     }
   const bool ok = worst_ratio <= 1.0;
-  std::printf("%s nf4 matmul T=%lld N=%lld K=%lld %s: worst error / limit %.3f\n", ok ? "ok  " : "FAIL",
-              (long long)T, (long long)N, (long long)K, dtype_name(t), worst_ratio);
+  std::printf("%s nf4 matmul T=%lld N=%lld K=%lld %s absmax %s: worst error / limit %.3f\n", ok ? "ok  " : "FAIL",
+              (long long)T, (long long)N, (long long)K, double_quant ? "double-quantized" : "plain", dtype_name(t),
+              worst_ratio);
   return ok;
 }
 
@@ -80,7 +80,7 @@ int main() {
   for (auto t : {FloatDtype::f32, FloatDtype::f16, FloatDtype::bf16})
     for (int64_t T : {1, 3, 8})
       for (auto nk : {std::pair<int64_t, int64_t>{1, 8}, {7, 72}, {33, 4096}, {5, 14336}})
-        ok &= run_case(T, nk.first, nk.second, t, gen);
+        for (bool dq : {false, true}) ok &= run_case(T, nk.first, nk.second, dq, t, gen);
   // Refused shapes: too many rows, K not a multiple of 8.
   dkv::cuda::Nf4MatmulParams bad{};
   bad.T = 9, bad.N = 1, bad.K = 8, bad.blocksize = 64;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "dkv/ops/dequantize.h"
+
 namespace dkv::model {
 
 struct Nf4Weight {
@@ -25,6 +27,7 @@ struct Nf4Weight {
   int64_t nested_blocksize = 256;
 
   bool double_quantized() const { return absmax_q.defined(); }
+  ops::Nf4Scales scales() const;  // the absmax pieces as the dequantization ops take them
   int64_t numel() const;
   int64_t blocks() const;
   int64_t storage_bytes() const;  // everything held per weight, tables included

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 
 namespace dkv::ops {
 
@@ -14,12 +15,34 @@ namespace dkv::ops {
 // [-1, 1], with an exact zero at index 7.
 const std::array<float, 16>& nf4_code();
 
+// The per-block absmax of NF4 data as stored: float32 per block, or bitsandbytes' double
+// quantization of it, absmax[b] = nested_code[absmax_q[b]] * nested_absmax[b / nested_blocksize]
+// + offset (a float32 product, then the sum, each rounded: no fused multiply-add).
+struct Nf4Scales {
+  Nf4Scales() = default;
+  Nf4Scales(at::Tensor plain_absmax) : absmax(std::move(plain_absmax)) {}  // NOLINT: plain case
+  at::Tensor absmax;         // float32 [blocks]; undefined when double-quantized
+  at::Tensor absmax_q;       // uint8 [blocks]
+  at::Tensor nested_absmax;  // float32 [ceil(blocks / nested_blocksize)]
+  at::Tensor nested_code;    // float32 [256]
+  float offset = 0;
+  int64_t nested_blocksize = 256;
+  bool double_quantized() const { return absmax_q.defined(); }
+};
+
+// The float32 [blocks] absmax, double quantization undone, where the data lives.
+at::Tensor nf4_block_absmax(const Nf4Scales& scales);
+
 // w[i] = nf4_code()[nibble i] * absmax[i / blocksize], cast to `dtype`.
 //   packed: uint8 [ceil(numel / 2)], element 2j in the high nibble of byte j (bitsandbytes)
-//   absmax: float32 [ceil(numel / blocksize)], same device
-// Returns a flat [numel] tensor on that device.
-at::Tensor dequantize_nf4(const at::Tensor& packed, const at::Tensor& absmax, int64_t numel,
+//   scales: ceil(numel / blocksize) blocks, same device
+// Returns a flat [numel] tensor on that device. On CUDA the double-quantized absmax is undone
+// inside the kernel.
+at::Tensor dequantize_nf4(const at::Tensor& packed, const Nf4Scales& scales, int64_t numel,
                           int64_t blocksize, at::ScalarType dtype);
+
+// The entry checks of dequantize_nf4 (dtypes, sizes, one device), for ops that read NF4 data.
+void check_nf4(const at::Tensor& packed, const Nf4Scales& scales, int64_t numel, int64_t blocksize);
 
 // bitsandbytes' 8-bit blockwise dequantization (used for the double-quantized NF4 absmax):
 // out[i] = code[q[i]] * absmax[i / blocksize] + offset, float32.

@@ -7,19 +7,21 @@
 
 #include <cstdint>
 
+#include "dkv/ops/dequantize.h"
+
 namespace dkv::ops {
 
 // Whether nf4_matmul runs fused for these sizes: rows <= 8, K and blocksize multiples of 8.
 bool nf4_matmul_is_fused(int64_t rows, int64_t K, int64_t blocksize);
 
-// x: [rows, K] fp32/fp16/bf16; packed: uint8 [N * K / 2]; absmax: float32 [N * K / blocksize]
-// (double quantization already undone), all on one device. Returns [rows, N] in x's dtype.
+// x: [rows, K] fp32/fp16/bf16; packed: uint8 [N * K / 2]; scales: N * K / blocksize blocks
+// (plain or double-quantized), all on one device. Returns [rows, N] in x's dtype.
 // CUDA tensors of a fused size run the fused kernel; everything else is the reference.
-at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& absmax, int64_t N,
+at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const Nf4Scales& scales, int64_t N,
                       int64_t K, int64_t blocksize);
 
 // The reference: expand W (ops::dequantize_nf4) and multiply (at::linear), on any device.
-at::Tensor nf4_matmul_ref(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& absmax, int64_t N,
+at::Tensor nf4_matmul_ref(const at::Tensor& x, const at::Tensor& packed, const Nf4Scales& scales, int64_t N,
                           int64_t K, int64_t blocksize);
 
 }  // namespace dkv::ops
