@@ -8,6 +8,10 @@ if(NOT DKV_WITH_CUDA STREQUAL "OFF")
     if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
       set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100, H100/H200; override on the command line
     endif()
+    # LibTorch 2.x puts cxx_std_20 on its target, which CMake 3.25 cannot pass to nvcc; the
+    # kernels are C++17.
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     set(DKV_CUDA_ENABLED ON)

@@ -3,6 +3,7 @@
 // bitsandbytes 0.50.2's own quantize_4bit / dequantize_4bit on the CPU).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "dkv/core/json_util.h"

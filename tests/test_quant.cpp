@@ -55,6 +55,27 @@ TEST(Nf4, EveryValueGetsItsNearestCode) {
   }
 }
 
+TEST(Nf4, DynamicMapFollowsTheBitsandbytesConstruction) {
+  // create_dynamic_map(signed=True) in double: for k = 0..6, the 2^k midpoints of
+  // linspace(0.1, 1, 2^k + 1) times 10^(k-6), both signs; then 0 and 1. The kept fp32 table
+  // agrees to its rounding (a few ulps from fp32 linspace arithmetic: 1e-6 relative).
+  std::vector<double> exact;
+  for (int k = 0; k < 7; ++k) {
+    const int n = (1 << k) + 1;
+    for (int i = 0; i + 1 < n; ++i) {
+      const double lo = 0.1 + 0.9 * i / (n - 1), hi = 0.1 + 0.9 * (i + 1) / (n - 1);
+      exact.push_back(std::pow(10.0, k - 6) * (lo + hi) / 2);
+      exact.push_back(-exact.back());
+    }
+  }
+  exact.push_back(0.0);
+  exact.push_back(1.0);
+  std::sort(exact.begin(), exact.end());
+  const auto& dyn = dynamic_map_signed();
+  ASSERT_EQ(exact.size(), dyn.size());
+  for (size_t i = 0; i < dyn.size(); ++i) EXPECT_NEAR(dyn[i], exact[i], 1e-6 * std::abs(exact[i])) << i;
+}
+
 TEST(Nf4, RoundTripErrorIsBoundedByTheCodeGaps) {
   const auto& c = ops::nf4_code();
   double widest = 0;

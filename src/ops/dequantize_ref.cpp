@@ -70,7 +70,10 @@ at::Tensor dequantize_blockwise_8bit_ref(const at::Tensor& q, const at::Tensor& 
   const float* table = cc.data_ptr<float>();
   const float* scale = ac.data_ptr<float>();
   float* dst = out.data_ptr<float>();
-  for (int64_t i = 0; i < n; ++i) dst[i] = table[src[i]] * scale[i / blocksize] + offset;
+  for (int64_t i = 0; i < n; ++i) {
+    volatile float product = table[src[i]] * scale[i / blocksize];  // rounded before the sum, never an FMA
+    dst[i] = product + offset;
+  }
   return out;
 }
 
