@@ -4,6 +4,9 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "dkv/core/error.h"
 
@@ -69,9 +72,22 @@ at::Tensor inv_freq(const RopeSpec& spec) {
   return inv.contiguous();
 }
 
+at::Tensor inv_freq_on(const RopeSpec& spec, at::Device device) {
+  const auto& s = spec.scaling;
+  const auto key = detail::concat(spec.rotary_dim, '/', spec.theta, '/', static_cast<int>(s.type), '/', s.factor,
+                                  '/', s.low_freq_factor, '/', s.high_freq_factor, '/',
+                                  s.original_max_position_embeddings, '/', device);
+  static std::mutex mutex;
+  static std::map<std::string, at::Tensor> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, inv_freq(spec).to(device)).first;
+  return it->second;
+}
+
 std::pair<at::Tensor, at::Tensor> cos_sin(const RopeSpec& spec, const at::Tensor& pos) {
   DKV_CHECK(pos.scalar_type() == at::kLong, "positions must be int64");
-  auto inv = inv_freq(spec).to(pos.device());
+  auto inv = inv_freq_on(spec, pos.device());
   // HF: (inv_freq[None, :, None].float() @ position_ids[:, None, :].float()).transpose(1, 2),
   // i.e. one fp32 product per (position, frequency): the same as a broadcast multiply.
   auto freqs = pos.to(at::kFloat).unsqueeze(-1) * inv;

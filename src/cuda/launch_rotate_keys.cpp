@@ -13,7 +13,7 @@ void rotate_keys(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpe
   const c10::cuda::CUDAGuard guard(keys.device());
   DKV_CHECK(keys.is_contiguous(), "rotate_keys: keys must be contiguous");
   auto d = delta.contiguous();
-  auto inv = cache::inv_freq(spec).to(keys.device());
+  const auto inv = cache::inv_freq_on(spec, keys.device());
   RotateKeysParams p{};
   p.keys = keys.data_ptr();
   p.delta = d.data_ptr<int64_t>();

@@ -46,6 +46,9 @@ bool supports_delta_rotation(const RopeSpec& spec);
 // inv_freq: [rotary_dim/2] fp32 on CPU, computed with the same fp32 ops as HF's
 // `_compute_default_rope_parameters` (+ linear / llama3 adjustments).
 at::Tensor inv_freq(const RopeSpec& spec);
+// The same values on `device`, computed and copied once per (spec, device) and then reused:
+// every forward and every re-positioning needs them, and a GPU copy per call would stall.
+at::Tensor inv_freq_on(const RopeSpec& spec, at::Device device);
 
 // cos, sin: [..., rotary_dim] fp32 for integer positions `pos` (any shape, int64), laid out
 // for the spec's pairing: half_split -> cat(freqs, freqs), interleaved -> each freq repeated twice.
