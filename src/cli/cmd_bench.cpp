@@ -47,7 +47,7 @@ void bench_forward(const ForwardBenchArgs& a) {
   const auto config = a.shape.config(model::Architecture::llama);
   const auto dtype = parse_dtype(a.dtype);
   const auto quantization = model::parse_quantization(a.quantization);
-  const at::Device device(a.device);
+  const auto device = parse_device(a.device);
   auto decoder = random_decoder(config, dtype, quantization, device);
   const int64_t B = a.batch, T = a.seq, tokens = B * T;
 

@@ -25,7 +25,7 @@ struct RotateBenchArgs {
 
 void bench_rotate(const RotateBenchArgs& a) {
   const auto dtype = parse_dtype(a.dtype);
-  const at::Device device(a.device);
+  const auto device = parse_device(a.device);
   const auto opts = at::TensorOptions().dtype(dtype).device(device);
   cache::RopeSpec spec;
   spec.head_dim = spec.rotary_dim = a.head_dim;

@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
   } catch (const dkv::Error& e) {
     std::cerr << "dkv: error: " << e.what() << "\n";
     return 1;
+  } catch (const std::exception& e) {
+    // LibTorch (c10::Error) and the standard library: reported, not an abort.
+    std::cerr << "dkv: unexpected error: " << e.what() << "\n";
+    return 1;
   }
   return dkv::cli::exit_code();
 }
