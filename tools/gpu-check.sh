@@ -2,19 +2,26 @@
 # One prepared GPU check: builds dkv's core and CUDA kernels against the LibTorch inside a
 # Python torch install, runs the kernel parity tests, the re-positioning kernel against a
 # device copy, and prefill of a random Mistral-7B-shaped model in fp16 and NF4 next to the
-# matmul roofline; writes at most seven logs to OUT. Usage: tools/gpu-check.sh OUT [DEPS_PREFIX]
-# DEPS_PREFIX: a folder with Debian's nlohmann-json3-dev and libcli11-dev unpacked
-# (`dpkg -x pkg.deb DEPS_PREFIX`), for machines without them installed.
+# matmul roofline; writes at most seven logs to OUT. Usage: tools/gpu-check.sh OUT [DEPS]
+# DEPS: a folder of Debian packages for machines without them installed (tools/gpu-deps.sh
+# downloads nlohmann-json, CLI11 and ICU); they are unpacked into a private prefix, never into /.
+# On the lent GPU machine: `tools/gpu-deps.sh` here, then run with carry [".gpu-deps"]:
+#   tools/gpu-check.sh $OUT .gpu-deps
 set -uo pipefail
-OUT=${1:?usage: tools/gpu-check.sh OUT [DEPS_PREFIX]}
+OUT=${1:?usage: tools/gpu-check.sh OUT [DEPS]}
 DEPS=${2:-}
 cd "$(dirname "$0")/.."
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-check.log") 2>&1
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || echo "no nvidia-smi"
-TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+TORCH_PREFIX=${TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
 PREFIX="$TORCH_PREFIX"
-[ -n "$DEPS" ] && PREFIX="$PREFIX;$DEPS/usr;$DEPS/usr/share/cmake;$DEPS/usr/lib/cmake"
+if [ -n "$DEPS" ]; then
+  UNPACKED=$(mktemp -d)
+  for deb in "$DEPS"/*.deb; do dpkg-deb -x "$deb" "$UNPACKED"; done
+  PREFIX="$PREFIX;$UNPACKED/usr"
+  export LD_LIBRARY_PATH="$UNPACKED/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX" \
   -DDKV_WITH_EXPERIMENT=OFF -DDKV_WITH_TESTS=OFF -DDKV_WITH_CUDA=ON || exit 1
 cmake --build build-gpu -j "$(nproc)" || exit 1
