@@ -29,14 +29,13 @@ at::ScalarType dtype_of(const std::string& torch_name) {
 }
 
 // One state-dict entry of the golden as a tensor (the packed weight is the case's bytes).
-at::Tensor golden_tensor(const std::string& key, const nlohmann::json& entry) {
+at::Tensor golden_tensor(const nlohmann::json& entry) {
   const auto shape = entry["shape"].get<std::vector<int64_t>>();
   const auto& values = entry.contains("values") ? entry["values"] : golden()["cases"]["bf16_128x64"]["packed"];
   if (dtype_of(entry["dtype"]) == at::kByte)
     return at::tensor(values.get<std::vector<int64_t>>(), at::kLong).to(at::kByte).view(shape);
   std::vector<float> f;
   for (const auto& v : values) f.push_back(static_cast<float>(v.get<double>()));
-  (void)key;
   return at::tensor(f, at::kFloat).view(shape);
 }
 
@@ -69,7 +68,7 @@ TEST(BnbCheckpoint, WriterMatchesBitsandbytesStateDict) {
       EXPECT_NEAR(ours["nested_offset"].get<double>(), theirs["nested_offset"].get<double>(), 1e-8);
       continue;
     }
-    EXPECT_TRUE(at::equal(t, golden_tensor(key, entry)));
+    EXPECT_TRUE(at::equal(t, golden_tensor(entry)));
   }
 }
 
@@ -86,7 +85,7 @@ TEST(BnbCheckpoint, ReadsBitsandbytesStateDictBitExactly) {
   const auto& s = golden()["serialized"];
   const auto prefix = s["prefix"].get<std::string>();
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const auto& [key, entry] : s["tensors"].items()) tensors.emplace_back(key, golden_tensor(key, entry));
+  for (const auto& [key, entry] : s["tensors"].items()) tensors.emplace_back(key, golden_tensor(entry));
   const auto dir = write_checkpoint("bnb-golden", tensors, nlohmann::json::object());
   const auto w = read_bnb_nf4(Checkpoint::open(dir), prefix + "weight", {128, 64});
   ASSERT_TRUE(w.double_quantized());

@@ -201,9 +201,7 @@ TEST(Int8, RoundTripWithinHalfAStepPerRow) {
 Decoder dequantized_copy(const Decoder& source) {
   DecoderWeights w = source.weights();
   for (auto& layer : w.layers)
-    for (LinearWeight* p : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj, &layer.gate_proj,
-                            &layer.up_proj, &layer.down_proj})
-      *p = LinearWeight(p->weight().clone());
+    for (LinearWeight* p : linear_weights(layer)) *p = LinearWeight(p->weight().clone());
   return Decoder(source.config(), std::move(w), {at::kFloat, at::kCPU});
 }
 

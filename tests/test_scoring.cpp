@@ -139,10 +139,8 @@ model::Decoder equal_noise_copy(const model::Decoder& source, const model::Decod
   model::DecoderWeights w = source.weights();
   at::manual_seed(99);
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    auto& layer = w.layers[l];
     const auto q = model::linear_weights(quantized.weights().layers[l]);
-    model::LinearWeight* dst[] = {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj,
-                                  &layer.gate_proj, &layer.up_proj, &layer.down_proj};
+    const auto dst = model::linear_weights(w.layers[l]);
     for (size_t i = 0; i < q.size(); ++i) {
       const auto full = dst[i]->weight();
       const double sigma = (full - q[i]->weight()).pow(2).mean().sqrt().item<double>();

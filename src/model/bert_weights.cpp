@@ -70,7 +70,6 @@ std::string shape_hint(const std::string& name) {
     return " (config.json: intermediate_size, hidden_size)";
   return " (config.json: hidden_size)";
 }
-std::string dims(const std::vector<int64_t>& s) { return c10::str(at::IntArrayRef(s)); }
 }  // namespace
 
 BertWeights load_bert_weights(const Checkpoint& ckpt, const BertConfig& config,
@@ -82,13 +81,7 @@ BertWeights load_bert_weights(const Checkpoint& ckpt, const BertConfig& config,
     if (!ckpt.has(name))
       throw InputError(ckpt.dir() + ": missing tensor '" + name + "' required by BertModel (" +
                        std::to_string(config.num_hidden_layers) + " layers in config.json)");
-    const auto& e = ckpt.entry(name);
-    if (e.shape != slot.shape)
-      throw InputError(ckpt.file_of(name) + ": " + name + ": expected " + dims(slot.shape) +
-                       ", got " + dims(e.shape) + shape_hint(slot.name));
-    if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
-      throw InputError(ckpt.file_of(name) + ": " + name + ": dtype " + e.dtype +
-                       " is not a supported weight dtype (F32, F16, BF16)");
+    ckpt.expect_weight(name, slot.shape, shape_hint(slot.name));
   }
   BertWeights w;
   w.layers.resize(config.num_hidden_layers);

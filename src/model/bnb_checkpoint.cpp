@@ -24,8 +24,6 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-std::string dims(const std::vector<int64_t>& s) { return c10::str(at::IntArrayRef(s)); }
-
 // Loads `name` after checking its stored dtype and element count.
 at::Tensor expect_tensor(const Checkpoint& ckpt, const std::string& name, const std::string& dtype,
                          int64_t numel) {
@@ -108,35 +106,24 @@ Nf4Weight read_bnb_nf4(const Checkpoint& ckpt, const std::string& name,
 std::vector<std::pair<std::string, at::Tensor>> bnb_nf4_tensors(const std::string& name, const Nf4Weight& w,
                                                                  const std::string& dtype_name) {
   const auto& nf4 = ops::nf4_code();
-  nlohmann::json state = {{"quant_type", "nf4"}, {"blocksize", w.blocksize}, {"dtype", dtype_name},
-                          {"shape", w.shape}};
+  // The state as bitsandbytes' pack_dict_to_tensor writes it: json.dumps' key order and
+  // separators (", " and ": ").
+  std::string shape;
+  for (size_t i = 0; i < w.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(w.shape[i]);
+  std::string text = "{\"quant_type\": \"nf4\", \"blocksize\": " + std::to_string(w.blocksize) +
+                     ", \"dtype\": \"" + dtype_name + "\", \"shape\": [" + shape + "]";
   std::vector<std::pair<std::string, at::Tensor>> out;
   out.emplace_back(name, w.packed.cpu().view({-1, 1}));
   out.emplace_back(name + ".quant_map", at::tensor(at::ArrayRef<float>(nf4.data(), nf4.size()), at::kFloat));
   if (w.double_quantized()) {
-    state["nested_blocksize"] = w.nested_blocksize;
-    state["nested_dtype"] = "float32";
-    state["nested_offset"] = static_cast<double>(w.offset);
+    text += ", \"nested_blocksize\": " + std::to_string(w.nested_blocksize) +
+            ", \"nested_dtype\": \"float32\", \"nested_offset\": " +
+            nlohmann::json(static_cast<double>(w.offset)).dump();
     out.emplace_back(name + ".absmax", w.absmax_q.cpu());
     out.emplace_back(name + ".nested_absmax", w.nested_absmax.cpu());
     out.emplace_back(name + ".nested_quant_map", w.nested_code.cpu());
   } else {
     out.emplace_back(name + ".absmax", w.absmax.cpu());
-  }
-  // json.dumps' default separators, as bitsandbytes' pack_dict_to_tensor writes the state.
-  std::string text = "{";
-  bool first = true;
-  for (const char* key : {"quant_type", "blocksize", "dtype", "shape", "nested_blocksize", "nested_dtype",
-                          "nested_offset"}) {
-    if (!state.contains(key)) continue;
-    auto value = state[key].dump();
-    if (state[key].is_array()) {
-      value = "[";
-      for (size_t i = 0; i < state[key].size(); ++i) value += (i ? ", " : "") + state[key][i].dump();
-      value += "]";
-    }
-    text += (first ? "\"" : ", \"") + std::string(key) + "\": " + value;
-    first = false;
   }
   text += "}";
   out.emplace_back(bnb_nf4_state_key(name),

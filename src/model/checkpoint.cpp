@@ -70,6 +70,18 @@ at::Tensor Checkpoint::load(const std::string& name, at::ScalarType dtype) const
 
 at::Tensor Checkpoint::load(const std::string& name) const { return file(name).load(name); }
 
+void Checkpoint::expect_weight(const std::string& name, const std::vector<int64_t>& shape,
+                               const std::string& hint) const {
+  const auto& e = entry(name);
+  if (e.shape != shape)
+    throw InputError(file_of(name) + ": " + name + ": expected " + dims(shape) + ", got " + dims(e.shape) + hint);
+  if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
+    throw InputError(file_of(name) + ": " + name + ": dtype " + e.dtype +
+                     " is not a supported weight dtype (F32, F16, BF16)");
+}
+
+std::string dims(const std::vector<int64_t>& shape) { return c10::str(at::IntArrayRef(shape)); }
+
 std::vector<std::string> Checkpoint::files() const {
   std::vector<std::string> out;
   for (const auto& f : files_) out.push_back(f.path());

@@ -26,9 +26,16 @@ Decoder::Decoder(ModelConfig config, DecoderWeights weights, LoadOptions options
     : config_(std::move(config)), weights_(std::move(weights)), options_(options),
       rope_(config_.rope()) {}
 
-std::array<const LinearWeight*, 7> linear_weights(const LayerWeights& l) {
-  return {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj};
+namespace {
+// One list of a block's projections for both constnesses.
+template <typename Layer>
+auto projections(Layer& l) {
+  return std::array{&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj};
 }
+}  // namespace
+
+std::array<LinearWeight*, 7> linear_weights(LayerWeights& l) { return projections(l); }
+std::array<const LinearWeight*, 7> linear_weights(const LayerWeights& l) { return projections(l); }
 
 namespace {
 // Sums `of_tensor` over the full-precision tensors and `of_linear` over the block projections,

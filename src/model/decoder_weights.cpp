@@ -85,7 +85,6 @@ std::string shape_hint(const std::string& name) {
     return " (config.json: vocab_size, hidden_size)";
   return " (config.json: hidden_size)";
 }
-std::string dims(const std::vector<int64_t>& s) { return c10::str(at::IntArrayRef(s)); }
 }  // namespace
 
 DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& config,
@@ -101,13 +100,7 @@ DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& c
       throw InputError(ckpt.dir() + ": missing tensor '" + slot.name + "' required by " +
                        config.architecture_name);
     if (saved_nf4 && slot.kind == WeightKind::linear) continue;  // read_bnb_nf4 checks these
-    const auto& e = ckpt.entry(slot.name);
-    if (e.shape != slot.shape)
-      throw InputError(ckpt.file_of(slot.name) + ": " + slot.name + ": expected " +
-                       dims(slot.shape) + ", got " + dims(e.shape) + shape_hint(slot.name));
-    if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
-      throw InputError(ckpt.file_of(slot.name) + ": " + slot.name + ": dtype " + e.dtype +
-                       " is not a supported weight dtype (F32, F16, BF16)");
+    ckpt.expect_weight(slot.name, slot.shape, shape_hint(slot.name));
   }
   DecoderWeights w;
   w.layers.resize(config.num_hidden_layers);

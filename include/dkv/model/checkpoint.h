@@ -25,6 +25,10 @@ class Checkpoint {
   const std::string& file_of(const std::string& name) const;  // path of the shard holding it
   at::Tensor load(const std::string& name, at::ScalarType dtype) const;
   at::Tensor load(const std::string& name) const;  // in its stored dtype
+  // InputError naming the file unless `name` is an F32/F16/BF16 tensor of `shape`; `hint`
+  // names the config.json keys that set the shape. `name` must exist (check has() first).
+  void expect_weight(const std::string& name, const std::vector<int64_t>& shape,
+                     const std::string& hint) const;
   std::vector<std::string> files() const;  // weight files, in index order
 
  private:
@@ -33,5 +37,8 @@ class Checkpoint {
   std::vector<SafetensorsFile> files_;
   std::map<std::string, size_t> where_;  // tensor name -> index into files_
 };
+
+// "[4096, 1024]": a shape as error messages print it.
+std::string dims(const std::vector<int64_t>& shape);
 
 }  // namespace dkv::model

@@ -71,6 +71,7 @@ class Decoder {
 
 // The seven projections of a block, for code that walks every linear weight.
 std::array<const LinearWeight*, 7> linear_weights(const LayerWeights& layer);
+std::array<LinearWeight*, 7> linear_weights(LayerWeights& layer);
 
 // HF LlamaRMSNorm: normalise in fp32, cast back, then scale by the weight.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
