@@ -54,16 +54,13 @@ at::Tensor LinearWeight::weight() const {
 }
 
 at::Tensor LinearWeight::apply(const at::Tensor& x, const at::Tensor& bias) const {
-  if (const auto* q = nf4(); q && x.is_cuda()) {
-    // Few rows (decode steps): the fused product reads the 4-bit codes directly.
-    const int64_t K = q->shape[1], N = q->shape[0];
-    const int64_t rows = x.numel() / K;
-    if (ops::nf4_matmul_is_fused(rows, K, q->blocksize)) {
-      auto out_shape = x.sizes().vec();
-      out_shape.back() = N;
-      auto y = ops::nf4_matmul(x.reshape({rows, K}), q->packed, q->scales(), N, K, q->blocksize).view(out_shape);
-      return bias.defined() ? y + bias : y;
-    }
+  if (const auto* q = nf4()) {
+    // The op picks the fused kernel (CUDA, decode-sized inputs) or expand-then-multiply.
+    const int64_t N = q->shape[0], K = q->shape[1];
+    auto out_shape = x.sizes().vec();
+    out_shape.back() = N;
+    auto y = ops::nf4_matmul(x.reshape({-1, K}), q->packed, q->scales(), N, K, q->blocksize).view(out_shape);
+    return bias.defined() ? y + bias : y;
   }
   const auto w = weight();
   return bias.defined() ? at::linear(x, w, bias) : at::linear(x, w);
