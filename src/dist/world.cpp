@@ -68,25 +68,32 @@ void World::abort(int code) const {
 }
 
 void World::send(int dest, int tag, const std::string& bytes) const {
+  std::lock_guard<std::mutex> lock(mutex_);
   check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD),
         "MPI_Send");
 }
 
-std::string World::recv(int source, int tag, int* from) const {
+std::string World::recv(int source, int tag, int* from, int* tag_out) const {
   // Poll with a short sleep instead of MPI_Probe: Open MPI's blocking probe spins a core, and
-  // rank 0's service thread shares its node's cores with the ranks computing there.
+  // rank 0's service thread shares its node's cores with the ranks computing there. The lock
+  // is held from the probe to the receive, so no other thread takes the probed message.
   MPI_Status st;
+  std::unique_lock<std::mutex> lock(mutex_);
   for (int flag = 0;;) {
-    check(MPI_Iprobe(source < 0 ? MPI_ANY_SOURCE : source, tag, MPI_COMM_WORLD, &flag, &st), "MPI_Iprobe");
+    check(MPI_Iprobe(source < 0 ? MPI_ANY_SOURCE : source, tag < 0 ? MPI_ANY_TAG : tag, MPI_COMM_WORLD, &flag, &st),
+          "MPI_Iprobe");
     if (flag) break;
+    lock.unlock();
     usleep(500);
+    lock.lock();
   }
   int n = 0;
   check(MPI_Get_count(&st, MPI_BYTE, &n), "MPI_Get_count");
   std::string bytes(static_cast<size_t>(n), '\0');
-  check(MPI_Recv(bytes.data(), n, MPI_BYTE, st.MPI_SOURCE, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+  check(MPI_Recv(bytes.data(), n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
         "MPI_Recv");
   if (from) *from = st.MPI_SOURCE;
+  if (tag_out) *tag_out = st.MPI_TAG;
   return bytes;
 }
 

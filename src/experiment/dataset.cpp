@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <cctype>
+#include <cstring>
 
 #include "dkv/core/error.h"
 #include "dkv/core/rng.h"
@@ -27,7 +28,10 @@ int64_t word_count(const std::string& text) {
 
 namespace {
 
-// Line reader over gzip or plain files (zlib reads uncompressed files transparently).
+// Line reader over gzip or plain files (zlib reads uncompressed files transparently). Lines
+// are split on '\n' only, whatever the bytes in between: a NUL or invalid UTF-8 stays inside
+// its line (which then fails to parse and is counted malformed) and never shifts the count.
+// (gzgets, like fgets, cannot say how many bytes it read past a NUL.)
 class LineReader {
  public:
   explicit LineReader(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
@@ -38,24 +42,37 @@ class LineReader {
   }
   bool next(std::string& line) {
     line.clear();
-    char buf[65536];
-    while (gzgets(file_, buf, sizeof buf)) {
-      line += buf;
-      if (!line.empty() && line.back() == '\n') {
-        line.pop_back();
+    for (;;) {
+      if (pos_ == end_ && !fill()) return !line.empty();
+      const char* start = buf_ + pos_;
+      const void* nl = std::memchr(start, '\n', end_ - pos_);
+      if (nl) {
+        const size_t n = static_cast<const char*>(nl) - start;
+        line.append(start, n);
+        pos_ += n + 1;
         return true;
       }
+      line.append(start, end_ - pos_);
+      pos_ = end_;
     }
-    int err = 0;
-    gzerror(file_, &err);
-    if (err != Z_OK && err != Z_STREAM_END)
-      throw InputError(path_ + ": read error (corrupt gzip stream?)");
-    return !line.empty();
   }
 
  private:
+  bool fill() {
+    const int n = gzread(file_, buf_, sizeof buf_);
+    if (n < 0) {
+      int err = 0;
+      const char* msg = gzerror(file_, &err);
+      throw InputError(path_ + ": read error (" + (msg ? msg : "?") + "; corrupt gzip stream?)");
+    }
+    pos_ = 0;
+    end_ = static_cast<size_t>(n);
+    return n > 0;
+  }
   std::string path_;
   gzFile file_;
+  char buf_[1 << 16];
+  size_t pos_ = 0, end_ = 0;
 };
 
 struct Passage {
@@ -93,6 +110,34 @@ std::vector<std::string> strings_of(const json& j, const char* key) {
 
 }  // namespace
 
+LineVerdict parse_sample_line(const std::string& line, const DatasetSpec& spec, Sample& s, std::string* why) {
+  std::vector<Passage> passages;
+  std::vector<std::string> well_formed, answers;
+  try {
+    const auto j = json::parse(line);
+    s.query = j.at("query").get<std::string>();
+    if (j.contains("query_id")) s.query_id = j.at("query_id").dump();
+    passages = passages_of(j);
+    well_formed = strings_of(j, "wellFormedAnswers");
+    answers = strings_of(j, "answers");
+  } catch (const std::exception& e) {
+    if (why) *why = e.what();
+    return LineVerdict::malformed;
+  }
+  if (!well_formed.empty() && well_formed[0] != "[]") s.answer = well_formed[0];
+  else if (!answers.empty() && answers[0] != "No Answer Present.") s.answer = answers[0];
+  if (s.answer.empty()) return LineVerdict::no_answer;
+  for (const auto& p : passages) {
+    const auto words = word_count(p.text);
+    if (p.is_selected == 1 && words >= spec.min_passage_words && words <= spec.max_passage_words) {
+      s.passage = p.text;
+      break;
+    }
+  }
+  if (s.passage.empty()) return LineVerdict::no_passage;
+  return LineVerdict::sample;
+}
+
 std::vector<Sample> load_samples(const DatasetSpec& spec, uint64_t seed, DatasetReport* report) {
   DatasetReport local;
   DatasetReport& rep = report ? *report : local;
@@ -105,39 +150,23 @@ std::vector<Sample> load_samples(const DatasetSpec& spec, uint64_t seed, Dataset
     ++rep.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     Sample s;
-    s.source_line = rep.lines;
-    std::vector<Passage> passages;
-    std::vector<std::string> well_formed, answers;
-    try {
-      const auto j = json::parse(line);
-      s.query = j.at("query").get<std::string>();
-      if (j.contains("query_id")) s.query_id = j.at("query_id").dump();
-      passages = passages_of(j);
-      well_formed = strings_of(j, "wellFormedAnswers");
-      answers = strings_of(j, "answers");
-    } catch (const std::exception& e) {
+    std::string why;
+    const auto verdict = parse_sample_line(line, spec, s, &why);
+    if (verdict == LineVerdict::malformed) {
       ++rep.malformed;
       if (rep.malformed_examples.size() < 5)
-        rep.malformed_examples.push_back(spec.path + ":" + std::to_string(rep.lines) + ": " + e.what());
+        rep.malformed_examples.push_back(spec.path + ":" + std::to_string(rep.lines) + ": " + why);
       continue;
     }
-    if (!well_formed.empty() && well_formed[0] != "[]") s.answer = well_formed[0];
-    else if (!answers.empty() && answers[0] != "No Answer Present.") s.answer = answers[0];
-    if (s.answer.empty()) {
+    if (verdict == LineVerdict::no_answer) {
       ++rep.no_answer;
       continue;
     }
-    for (const auto& p : passages) {
-      const auto words = word_count(p.text);
-      if (p.is_selected == 1 && words >= spec.min_passage_words && words <= spec.max_passage_words) {
-        s.passage = p.text;
-        break;
-      }
-    }
-    if (s.passage.empty()) {
+    if (verdict == LineVerdict::no_passage) {
       ++rep.no_passage;
       continue;
     }
+    s.source_line = rep.lines;
     candidates.push_back(std::move(s));
   }
   rep.candidates = static_cast<int64_t>(candidates.size());

@@ -22,6 +22,7 @@
 #include "dkv/core/fingerprint.h"
 #include "dkv/experiment/chunk.h"
 #include "dkv/io/results_file.h"
+#include "dkv/io/run_lock.h"
 #include "dkv/io/token_dump.h"
 #include "dkv/dist/row_codec.h"
 #include "dkv/dist/stop_signal.h"
@@ -41,11 +42,16 @@ at::ScalarType dtype_of(const std::string& name) {
   return at::kFloat;
 }
 
-io::RunIdentity identity_of(const ExperimentSpec& spec, const TextSide& text) {
+io::RunIdentity identity_of(const ExperimentSpec& spec, const TextSide& text, int64_t chunk_size, int threads) {
   io::RunIdentity id;
   id.dkv_version = DKV_VERSION;
   auto resolved = spec;
   resolved.output.dir.clear();  // where results go does not change them
+  // Nor, beyond the last bits (README: Distributed runs), does the thread count: stored apart
+  // and warned about on resume, not part of the hash that refuses a resume.
+  resolved.runtime.threads = 0;
+  id.chunk_size = chunk_size;
+  id.blas_threads = threads;
   id.config_yaml = resolved_yaml(resolved);
   id.model_fingerprint = fingerprint_dir(spec.model.path);
   id.tokenizer_fingerprint = text.tokenizer_fingerprint;
@@ -103,8 +109,12 @@ void progress(int64_t done, int64_t total, int64_t done_now, double secs, bool f
 // Rank 0: the results table to continue (resume), or a new one. Refuses a file from another
 // run unless `fresh`, which renames it aside; foreign or damaged files are errors, untouched.
 io::ResultsTable open_table(const ExperimentSpec& spec, const io::RunIdentity& identity,
-                            const std::vector<Sample>& samples, const std::string& path,
-                            const std::string& out_dir, bool fresh, bool quiet) {
+                            const std::vector<Sample>& samples, const std::string& path, bool fresh,
+                            bool quiet) {
+  auto set_aside = [&] {
+    const auto aside = io::set_aside(path, io::utc_now());
+    std::fprintf(stderr, "kept the previous results as %s\n", aside.c_str());
+  };
   std::vector<std::string> ids, names;
   for (const auto& c : spec.conditions) {
     ids.push_back(c.id);
@@ -119,23 +129,28 @@ io::ResultsTable open_table(const ExperimentSpec& spec, const io::RunIdentity& i
         throw ConfigError(path + " was written by a different run (" +
                           describe_mismatch(existing.identity, identity) +
                           " differ); use another --out folder, or --fresh to set it aside and start over");
-      const auto aside = path + "." + io::utc_now() + ".old";
-      fs::rename(path, aside);
-      std::fprintf(stderr, "kept the previous results as %s\n", aside.c_str());
+      set_aside();
       table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
     } else if (fresh) {
-      const auto aside = path + "." + io::utc_now() + ".old";
-      fs::rename(path, aside);
-      std::fprintf(stderr, "kept the previous results as %s\n", aside.c_str());
+      set_aside();
       table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
+    } else if (existing.identity.chunk_size != identity.chunk_size) {
+      throw ConfigError(path + " was computed with --chunk " + std::to_string(existing.identity.chunk_size) +
+                        ", this run asks for --chunk " + std::to_string(identity.chunk_size) +
+                        ": batching is per work unit, so the rows would mix two batchings; resume with --chunk " +
+                        std::to_string(existing.identity.chunk_size) + ", or use --fresh to set it aside");
     } else {
+      if (existing.identity.blas_threads != identity.blas_threads)
+        std::fprintf(stderr,
+                     "warning: %s was started with %lld BLAS thread(s) per rank, this run uses %d: rows computed "
+                     "now may differ from the earlier ones in the last bits (README: Distributed runs)\n",
+                     path.c_str(), (long long)existing.identity.blas_threads, (int)identity.blas_threads);
       table = std::move(existing);
       if (!quiet)
         std::fprintf(stderr, "resuming: %lld of %zu samples already done\n", (long long)table.num_done(),
                      samples.size());
     }
   } else {
-    fs::create_directories(out_dir);
     table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
   }
   return table;
@@ -149,13 +164,17 @@ namespace {
 // replacements (io/results_file.h), at least every checkpoint_every samples.
 class SharedTable {
  public:
-  SharedTable(io::ResultsTable table, std::string path, int64_t checkpoint_every, bool quiet)
-      : table_(std::move(table)), path_(std::move(path)), every_(checkpoint_every), quiet_(quiet),
-        start_(std::chrono::steady_clock::now()) {}
+  SharedTable(io::ResultsTable table, std::string path, int64_t checkpoint_every, int64_t first_unit, bool quiet)
+      : table_(std::move(table)), path_(std::move(path)), every_(checkpoint_every), first_unit_(first_unit),
+        quiet_(quiet), start_(std::chrono::steady_clock::now()) {}
 
   void insert(std::vector<std::pair<int64_t, io::SampleRow>> rows) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [i, r] : rows) {
+      if (r.error.empty()) {
+        ++computed_;
+        for (double v : r.nll) finite_ += std::isfinite(v);
+      }
       table_.rows.at(i) = std::move(r);
       ++since_flush_;
       ++done_now_;
@@ -163,11 +182,32 @@ class SharedTable {
     if (since_flush_ >= every_) flush_locked();
     if (!quiet_) progress(table_.num_done(), table_.rows.size(), done_now_, elapsed(), false);
   }
+  // Non-empty once the first work units came back computed but without one finite NLL: NaN or
+  // overflowing weights, which no later sample will fix. The rows stay saved (flagged).
+  std::string all_non_finite() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finite_ > 0 || computed_ == 0 || done_now_ < first_unit_) return "";
+    return "every NLL of the " + std::to_string(computed_) +
+           " samples computed so far is NaN or infinite (flagged non-finite in " + path_ +
+           "): the model's weights hold NaN/inf or overflow in model.dtype; check the checkpoint";
+  }
   void flush() {
     std::lock_guard<std::mutex> lock(mutex_);
     flush_locked();
   }
+  // Flushes and ends the process with `code` while holding the table, so that no other thread
+  // writes after it (used when work in flight is abandoned).
+  [[noreturn]] void flush_and_end(const dist::World& world, int code) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flush_locked();
+    std::fflush(stderr);
+    world.abort(code);
+  }
   const io::ResultsTable& table() const { return table_; }
+  std::string done_text() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::to_string(table_.num_done()) + "/" + std::to_string(table_.rows.size());
+  }
   int64_t done_now() const { return done_now_; }
   double elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -175,13 +215,16 @@ class SharedTable {
 
  private:
   void flush_locked() {
+    if (since_flush_ == 0 && flushed_once_) return;
     io::write_results(path_, table_);
     since_flush_ = 0;
+    flushed_once_ = true;
   }
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   io::ResultsTable table_;
   std::string path_;
-  int64_t every_, since_flush_ = 0, done_now_ = 0;
+  int64_t every_, first_unit_, since_flush_ = 0, done_now_ = 0, computed_ = 0, finite_ = 0;
+  bool flushed_once_ = false;
   bool quiet_;
   std::chrono::steady_clock::time_point start_;
 };
@@ -191,15 +234,25 @@ class ChunkQueue {
  public:
   explicit ChunkQueue(std::vector<std::vector<int64_t>> chunks) : chunks_(std::move(chunks)) {}
   std::vector<int64_t> pop() {
-    if (dist::stop_requested()) return {};
+    if (dist::stop_requested() || closed_) return {};
     const size_t i = next_.fetch_add(1);
     return i < chunks_.size() ? chunks_[i] : std::vector<int64_t>{};
   }
+  void close() { closed_ = true; }
 
  private:
   std::vector<std::vector<int64_t>> chunks_;
   std::atomic<size_t> next_{0};
+  std::atomic<bool> closed_{false};
 };
+
+// Non-finite NLLs of rows computed without error get kNonFinite, so the report counts them
+// apart from failed samples.
+void flag_non_finite(io::SampleRow& row) {
+  if (!row.error.empty()) return;
+  for (size_t c = 0; c < row.nll.size(); ++c)
+    if (!std::isfinite(row.nll[c])) row.flags[c] |= kNonFinite;
+}
 
 std::vector<std::pair<int64_t, io::SampleRow>> compute(const RunContext& ctx, const std::vector<int64_t>& chunk,
                                                       io::TokenDump* dump) {
@@ -207,27 +260,116 @@ std::vector<std::pair<int64_t, io::SampleRow>> compute(const RunContext& ctx, co
   auto rows = process_chunk(ctx, chunk, dump ? &plans : nullptr);
   if (dump) dump->write(ctx.spec, plans);
   std::vector<std::pair<int64_t, io::SampleRow>> out;
-  for (size_t k = 0; k < chunk.size(); ++k) out.emplace_back(chunk[k], std::move(rows[k]));
+  for (size_t k = 0; k < chunk.size(); ++k) {
+    flag_non_finite(rows[k]);
+    out.emplace_back(chunk[k], std::move(rows[k]));
+  }
   return out;
 }
 
+// An error in one of rank 0's helper threads: nothing can be handed back to the main thread
+// while it computes, so report it and end the run (every rank; rows flushed before stay).
+[[noreturn]] void fail_from_thread(const dist::World& world, const char* what) {
+  std::fprintf(stderr, "dkv: rank %d: error: %s\n", world.rank(), what);
+  std::fflush(stderr);
+  world.abort(1);
+}
+
 // Rank 0's service thread: each message from a worker carries its finished rows and asks for
-// the next chunk; the reply is that chunk, or an empty one meaning stop.
+// the next chunk; the reply is that chunk, or an empty one meaning stop. A kTagStop message
+// relays a signal that reached a worker: the whole run stops.
 void serve_workers(const dist::World& world, SharedTable& table, ChunkQueue& queue) {
-  int active = world.size() - 1;
-  while (active > 0) {
-    int from = 0;
-    auto rows = dist::decode_rows(world.recv(-1, dist::World::kTagRows, &from));
-    if (!rows.empty()) table.insert(std::move(rows));
-    const auto next = queue.pop();
-    world.send(from, dist::World::kTagWork, dist::encode_indices(next));
-    if (next.empty()) --active;
+  try {
+    int active = world.size() - 1;
+    while (active > 0) {
+      int from = 0, tag = 0;
+      const auto bytes = world.recv(-1, -1, &from, &tag);
+      if (tag == dist::World::kTagStop) {
+        dist::request_stop();
+        continue;
+      }
+      if (tag != dist::World::kTagRows) continue;
+      auto rows = dist::decode_rows(bytes);
+      if (!rows.empty()) table.insert(std::move(rows));
+      if (!table.all_non_finite().empty()) queue.close();
+      const auto next = queue.pop();
+      world.send(from, dist::World::kTagWork, dist::encode_indices(next));
+      if (next.empty()) --active;
+    }
+  } catch (const std::exception& e) {
+    fail_from_thread(world, e.what());
   }
 }
+
+// Rank 0's stop watcher: when a stop arrives (here or relayed), flush every finished row at
+// once (mpirun and SLURM may kill the ranks a few seconds later), then give the work in flight
+// `grace_s` to come back; past it, flush again and end the run with kExitResubmit.
+class StopWatcher {
+ public:
+  StopWatcher(const dist::World& world, SharedTable& table, double grace_s, bool quiet)
+      : thread_([this, &world, &table, grace_s, quiet] { watch(world, table, grace_s, quiet); }) {}
+  ~StopWatcher() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  void watch(const dist::World& world, SharedTable& table, double grace_s, bool quiet) {
+    try {
+      while (!done_ && !dist::stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (done_) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      table.flush();
+      if (!quiet)
+        std::fprintf(stderr, "\nstop requested: finished samples saved (%s); waiting up to %.0f s for the work in "
+                     "flight\n", table.done_text().c_str(), grace_s);
+      while (!done_) {
+        const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (waited >= grace_s) {
+          std::fprintf(stderr, "stop: work in flight abandoned after %.0f s (its samples rerun on resume)\n", waited);
+          table.flush_and_end(world, dist::kExitResubmit);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    } catch (const std::exception& e) {
+      fail_from_thread(world, e.what());
+    }
+  }
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// A worker's stop relay: tells rank 0 as soon as this rank sees a stop signal, so the run
+// stops without waiting for this rank's chunk in flight.
+class StopRelay {
+ public:
+  explicit StopRelay(const dist::World& world)
+      : thread_([this, &world] {
+          try {
+            while (!done_ && !dist::stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!done_) world.send(0, dist::World::kTagStop, "");
+          } catch (const std::exception&) {
+            // The run is ending anyway; the rows message after this chunk still reaches rank 0.
+          }
+        }) {}
+  ~StopRelay() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 }  // namespace
 
 RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, const dist::World& world) {
+  if (options.chunk_size <= 0)
+    throw ConfigError("--chunk: must be a positive number of samples per work unit, got " +
+                      std::to_string(options.chunk_size));
+  if (!(options.stop_grace_s >= 0))
+    throw ConfigError("--stop-grace: must be >= 0 seconds, got " + std::to_string(options.stop_grace_s));
   const auto out_dir = options.out_dir.empty() ? spec.output.dir : options.out_dir;
   const auto path = out_dir + "/results.h5";
   const bool root = world.rank() == 0;
@@ -246,12 +388,13 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
                                    embedder.modules().max_seq_length);
   const auto N = static_cast<int64_t>(samples.size());
 
+  std::unique_ptr<io::RunLock> lock;
   std::unique_ptr<SharedTable> shared;
   std::vector<std::vector<int64_t>> todo;
   std::exception_ptr root_error;
   if (root) {
     try {
-      const auto identity = identity_of(spec, text);
+      const auto identity = identity_of(spec, text, options.chunk_size, threads);
       if (!quiet) {
         std::fprintf(stderr, "dkv run %s: %lld samples (%lld lines read, %lld malformed, %lld without answer, "
                      "%lld without a usable passage), %zu conditions, %d rank(s) x %d BLAS thread(s) -> %s\n",
@@ -261,7 +404,8 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
                      path.c_str());
         for (const auto& m : data_report.malformed_examples) std::fprintf(stderr, "  skipped %s\n", m.c_str());
       }
-      auto table = open_table(spec, identity, samples, path, out_dir, options.fresh, quiet);
+      lock = std::make_unique<io::RunLock>(out_dir);  // before the file is read: no one else flushes it
+      auto table = open_table(spec, identity, samples, path, options.fresh, quiet);
       io::write_results(path, table);
       for (int64_t first = 0; first < N; first += options.chunk_size) {
         std::vector<int64_t> chunk;
@@ -269,7 +413,10 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
           if (!table.rows[i].done) chunk.push_back(i);
         if (!chunk.empty()) todo.push_back(chunk);
       }
-      shared = std::make_unique<SharedTable>(std::move(table), path, spec.runtime.checkpoint_every, quiet);
+      int64_t first_unit = 0;  // the all-non-finite check waits for one work unit per rank
+      for (size_t k = 0; k < todo.size() && k < static_cast<size_t>(world.size()); ++k)
+        first_unit += static_cast<int64_t>(todo[k].size());
+      shared = std::make_unique<SharedTable>(std::move(table), path, spec.runtime.checkpoint_every, first_unit, quiet);
     } catch (...) {
       root_error = std::current_exception();
     }
@@ -285,6 +432,7 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
     dump = std::make_unique<io::TokenDump>(
         out_dir + (world.size() == 1 ? "/tokens.jsonl" : "/tokens.rank" + std::to_string(world.rank()) + ".jsonl"));
   if (!root) {
+    StopRelay relay(world);
     std::vector<std::pair<int64_t, io::SampleRow>> rows;
     while (true) {
       world.send(0, dist::World::kTagRows, dist::encode_rows(rows));
@@ -295,21 +443,32 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
     return {path, false, 0, N};
   }
   ChunkQueue queue(std::move(todo));
-  std::thread service;
-  if (world.size() > 1) service = std::thread([&] { serve_workers(world, *shared, queue); });
   std::exception_ptr compute_error;
-  try {
-    for (auto chunk = queue.pop(); !chunk.empty(); chunk = queue.pop())
-      shared->insert(compute(ctx, chunk, dump.get()));
-  } catch (...) {
-    compute_error = std::current_exception();
+  {
+    StopWatcher watcher(world, *shared, options.stop_grace_s, quiet);
+    std::thread service;
+    if (world.size() > 1) service = std::thread([&] { serve_workers(world, *shared, queue); });
+    try {
+      for (auto chunk = queue.pop(); !chunk.empty(); chunk = queue.pop()) {
+        shared->insert(compute(ctx, chunk, dump.get()));
+        const auto bad = shared->all_non_finite();
+        if (!bad.empty()) {
+          queue.close();
+          throw InputError(spec.model.path + ": " + bad);
+        }
+      }
+    } catch (...) {
+      compute_error = std::current_exception();
+    }
+    if (compute_error) {
+      shared->flush();  // keep every row that did finish
+      std::rethrow_exception(compute_error);  // the caller aborts the world
+    }
+    if (service.joinable()) service.join();
+    shared->flush();
   }
-  if (compute_error) {
-    shared->flush();  // keep every row that did finish
-    std::rethrow_exception(compute_error);  // the caller aborts the world
-  }
-  if (service.joinable()) service.join();
-  shared->flush();
+  if (dist::stop_requested() && !quiet)
+    std::fprintf(stderr, "stop: every rank finished its work in flight\n");
   const auto& table = shared->table();
   if (!quiet) {
     progress(table.num_done(), N, shared->done_now(), shared->elapsed(), true);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "dkv/core/error.h"
+#include "experiment/yaml_checks.h"
 
 namespace dkv::experiment {
 
@@ -254,6 +255,7 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
     throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ":" +
                       std::to_string(e.mark.column + 1) + ": malformed YAML: " + e.msg);
   }
+  reject_duplicate_keys(root, file);
   ExperimentSpec s;
   s.source_path = file;
   s.source_text = text;

@@ -1,9 +1,12 @@
 // HDF5 helpers.
 #include "io/h5_util.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "dkv/core/error.h"
+#include "dkv/core/fingerprint.h"
 
 namespace dkv::io::h5 {
 
@@ -30,6 +33,45 @@ void check_status(herr_t status, const std::string& what) {
   if (status < 0) throw IoError(what + " failed");
 }
 
+std::string attrs_checksum(const std::vector<std::pair<std::string, std::string>>& attrs) {
+  std::string all;
+  for (const auto& [k, v] : attrs) all += std::to_string(k.size()) + ":" + k + std::to_string(v.size()) + ":" + v;
+  return fingerprint_bytes(all);
+}
+
+namespace {
+Handle core_fapl() {
+  Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)"), H5Pclose);
+  check_status(H5Pset_fapl_core(fapl, 1 << 20, 0), "H5Pset_fapl_core");
+  // Default (earliest) file format: HDF5 1.10.8's H5Fget_file_image returns an image that does
+  // not reopen when the 1.8+ formats (checksummed superblock v2) are asked for. The data are
+  // checksummed by dkv itself (see write_strings / write_array).
+  return fapl;
+}
+}  // namespace
+
+Handle create_in_memory(const std::string& name) {
+  auto fapl = core_fapl();
+  return Handle(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "H5Fcreate(" + name + ", in memory)"),
+                H5Fclose);
+}
+
+std::string file_image(const Handle& file) {
+  check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush(in memory)");
+  const ssize_t n = H5Fget_file_image(file, nullptr, 0);
+  if (n < 0) throw IoError("H5Fget_file_image failed");
+  std::string bytes(static_cast<size_t>(n), '\0');
+  if (H5Fget_file_image(file, bytes.data(), bytes.size()) != n) throw IoError("H5Fget_file_image failed");
+  return bytes;
+}
+
+Handle open_image(const std::string& bytes) {
+  auto fapl = core_fapl();
+  // HDF5 copies the buffer; the const_cast is for its C signature only.
+  check_status(H5Pset_file_image(fapl, const_cast<char*>(bytes.data()), bytes.size()), "H5Pset_file_image");
+  return Handle(H5Fopen("results.h5 (image)", H5F_ACC_RDONLY, fapl), H5Fclose);
+}
+
 QuietErrors::QuietErrors() {
   H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -52,6 +94,20 @@ template <> hid_t native_type<int32_t>() { return H5T_NATIVE_INT32; }
 template <> hid_t native_type<uint32_t>() { return H5T_NATIVE_UINT32; }
 template <> hid_t native_type<int64_t>() { return H5T_NATIVE_INT64; }
 template <> hid_t native_type<uint8_t>() { return H5T_NATIVE_UINT8; }
+
+constexpr const char* kChecksumAttr = "fnv1a";
+
+std::string strings_checksum(const std::vector<std::string>& v) {
+  std::string all;
+  for (const auto& s : v) all += std::to_string(s.size()) + ":" + s;
+  return fingerprint_bytes(all);
+}
+
+[[noreturn]] void corrupted(const Where& where, const std::string& name) {
+  throw InputError(where.path + ": dataset '" + name +
+                   "' fails its checksum (or HDF5 cannot read it): the file is corrupted; dkv will not use or "
+                   "modify it (rerun with --fresh to set it aside and start over)");
+}
 }  // namespace
 
 void write_attr(hid_t obj, const std::string& name, const std::string& value) {
@@ -90,6 +146,7 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   std::vector<const char*> ptrs;
   for (const auto& s : v) ptrs.push_back(s.c_str());
   if (n) check_status(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "H5Dwrite(" + name + ")");
+  write_attr(ds, kChecksumAttr, strings_checksum(v));
 }
 
 namespace {
@@ -112,7 +169,8 @@ std::string dims_text(const std::vector<hsize_t>& d) {
 }
 }  // namespace
 
-std::vector<std::string> read_strings(hid_t loc, const std::string& name, const std::string& where) {
+std::vector<std::string> read_strings(hid_t loc, const std::string& name, const Where& where_) {
+  const std::string& where = where_.path;
   std::vector<hsize_t> dims;
   auto ds = open_dataset(loc, name, where, dims);
   if (dims.size() != 1) throw InputError(where + ": dataset '" + name + "' must be 1-D");
@@ -121,11 +179,15 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, const 
     throw InputError(where + ": dataset '" + name + "' is not variable-length strings");
   auto type = vlen_string_type();
   std::vector<char*> ptrs(dims[0], nullptr);
-  if (dims[0]) check_status(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "H5Dread(" + name + ")");
+  if (dims[0] && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) corrupted(where_, name);
   std::vector<std::string> out;
   for (char* p : ptrs) {
     out.emplace_back(p ? p : "");
     H5free_memory(p);
+  }
+  if (where_.checksums) {
+    if (!has_attr(ds, kChecksumAttr) || read_attr(ds, kChecksumAttr, where) != strings_checksum(out))
+      corrupted(where_, name);
   }
   return out;
 }
@@ -135,7 +197,15 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
                  const std::vector<T>& data) {
   Handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "H5Screate_simple"),
                H5Sclose);
-  Handle ds(check(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)"), H5Pclose);
+  const bool empty = std::find(dims.begin(), dims.end(), hsize_t(0)) != dims.end();
+  if (!empty) {  // HDF5 filters need chunks, and chunks cannot be empty
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = std::min<hsize_t>(dims[0], 4096);  // rows; 4096 x C doubles is a few hundred KiB
+    check_status(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "H5Pset_chunk(" + name + ")");
+    check_status(H5Pset_fletcher32(dcpl), "H5Pset_fletcher32(" + name + ")");
+  }
+  Handle ds(check(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                   "H5Dcreate2(" + name + ")"),
             H5Dclose);
   if (!data.empty())
@@ -145,7 +215,8 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
 
 template <typename T>
 std::vector<T> read_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
-                          const std::string& where) {
+                          const Where& where_) {
+  const std::string& where = where_.path;
   std::vector<hsize_t> got;
   auto ds = open_dataset(loc, name, where, got);
   if (got != dims)
@@ -157,7 +228,14 @@ std::vector<T> read_array(hid_t loc, const std::string& name, const std::vector<
   size_t n = 1;
   for (auto d : dims) n *= d;
   std::vector<T> out(n);
-  if (n) check_status(H5Dread(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "H5Dread(" + name + ")");
+  if (n && H5Dread(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) corrupted(where_, name);
+  if (where_.checksums && n) {
+    Handle dcpl(check(H5Dget_create_plist(ds), "H5Dget_create_plist(" + name + ")"), H5Pclose);
+    unsigned flags = 0;
+    size_t nelmts = 0;
+    if (H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &nelmts, nullptr, 0, nullptr, nullptr) < 0)
+      corrupted(where_, name);  // dkv writes every numeric dataset with Fletcher-32
+  }
   return out;
 }
 
@@ -165,7 +243,7 @@ std::vector<T> read_array(hid_t loc, const std::string& name, const std::vector<
   template void write_array<T>(hid_t, const std::string&, const std::vector<hsize_t>&,         \
                                const std::vector<T>&);                                          \
   template std::vector<T> read_array<T>(hid_t, const std::string&, const std::vector<hsize_t>&, \
-                                        const std::string&);
+                                        const Where&);
 DKV_H5_INSTANTIATE(double)
 DKV_H5_INSTANTIATE(int32_t)
 DKV_H5_INSTANTIATE(uint32_t)

@@ -2,6 +2,7 @@
 #include "dkv/io/results_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE (glibc >= 2.28)
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "dkv/core/file_io.h"
 #include "dkv/core/error.h"
 #include "io/h5_util.h"
 
@@ -53,14 +55,6 @@ ResultsTable new_table(RunIdentity identity, std::vector<std::string> ids,
 
 namespace {
 
-void fsync_path(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) throw IoError("open(" + path + ") for fsync: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw IoError("fsync(" + path + "): " + std::strerror(errno));
-}
-
 template <typename T, typename Get>
 std::vector<T> column(const ResultsTable& t, Get get) {
   std::vector<T> out;
@@ -80,83 +74,112 @@ std::vector<T> matrix(const ResultsTable& t, Get get) {
 
 }  // namespace
 
-void write_results(const std::string& path, ResultsTable& t) {
+std::string results_image(ResultsTable& t) {
   h5::QuietErrors quiet;
   t.updated_utc = utc_now();
-  const std::string tmp = path + ".tmp";
   const hsize_t N = t.rows.size(), C = t.condition_ids.size();
-  {
-    h5::Handle file(h5::check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-                              "H5Fcreate(" + tmp + ")"),
-                    H5Fclose);
-    const auto& id = t.identity;
-    for (const auto& [k, v] : std::initializer_list<std::pair<const char*, std::string>>{
-             {"dkv_schema", kSchema}, {"dkv_version", id.dkv_version}, {"config_yaml", id.config_yaml},
-             {"config_hash", id.config_hash}, {"model_fingerprint", id.model_fingerprint},
-             {"tokenizer_fingerprint", id.tokenizer_fingerprint},
-             {"embedding_fingerprint", id.embedding_fingerprint},
-             {"dataset_fingerprint", id.dataset_fingerprint}, {"created_utc", t.created_utc},
-             {"updated_utc", t.updated_utc}})
-      h5::write_attr(file, k, v);
-    h5::Handle conds(h5::check(H5Gcreate2(file, "conditions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                               "H5Gcreate2(conditions)"),
+  // The file is built in memory (HDF5's core driver, no backing store) and written by
+  // write_file_atomic: HDF5 never writes to disk itself, so a full disk or a read-only folder is
+  // one checked write(2) with its strerror, and no HDF5 file is left open for HDF5's
+  // close-at-exit to flush again (which crashed on ENOSPC).
+  auto file = h5::create_in_memory("results.h5 (in memory)");
+  const auto& id = t.identity;
+  std::vector<std::pair<std::string, std::string>> attrs{
+      {"dkv_schema", kSchema}, {"dkv_version", id.dkv_version}, {"config_yaml", id.config_yaml},
+      {"config_hash", id.config_hash}, {"model_fingerprint", id.model_fingerprint},
+      {"tokenizer_fingerprint", id.tokenizer_fingerprint},
+      {"embedding_fingerprint", id.embedding_fingerprint},
+      {"dataset_fingerprint", id.dataset_fingerprint}, {"chunk_size", std::to_string(id.chunk_size)},
+      {"blas_threads", std::to_string(id.blas_threads)}, {"created_utc", t.created_utc},
+      {"updated_utc", t.updated_utc}};
+  for (const auto& [k, v] : attrs) h5::write_attr(file, k, v);
+  h5::write_attr(file, h5::kAttrsChecksum, h5::attrs_checksum(attrs));
+  h5::Handle conds(h5::check(H5Gcreate2(file, "conditions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                             "H5Gcreate2(conditions)"),
+                   H5Gclose);
+  h5::write_strings(conds, "id", t.condition_ids);
+  h5::write_strings(conds, "name", t.condition_names);
+  h5::Handle samples(h5::check(H5Gcreate2(file, "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                               "H5Gcreate2(samples)"),
                      H5Gclose);
-    h5::write_strings(conds, "id", t.condition_ids);
-    h5::write_strings(conds, "name", t.condition_names);
-    h5::Handle samples(h5::check(H5Gcreate2(file, "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                 "H5Gcreate2(samples)"),
-                       H5Gclose);
-    h5::write_array<uint8_t>(samples, "done", {N}, column<uint8_t>(t, [](auto& r) { return uint8_t(r.done); }));
-    h5::write_strings(samples, "query_id", column<std::string>(t, [](auto& r) { return r.query_id; }));
-    h5::write_strings(samples, "query", column<std::string>(t, [](auto& r) { return r.query; }));
-    h5::write_strings(samples, "passage", column<std::string>(t, [](auto& r) { return r.passage; }));
-    h5::write_strings(samples, "answer", column<std::string>(t, [](auto& r) { return r.answer; }));
-    h5::write_strings(samples, "surrogate", column<std::string>(t, [](auto& r) { return r.surrogate; }));
-    h5::write_strings(samples, "random_prefix", column<std::string>(t, [](auto& r) { return r.random_prefix; }));
-    h5::write_strings(samples, "error", column<std::string>(t, [](auto& r) { return r.error; }));
-    h5::write_array<int64_t>(samples, "source_line", {N}, column<int64_t>(t, [](auto& r) { return r.source_line; }));
-    h5::write_array<double>(samples, "similarity", {N}, column<double>(t, [](auto& r) { return r.similarity; }));
-    h5::write_array<double>(samples, "seconds", {N}, column<double>(t, [](auto& r) { return r.seconds; }));
-    h5::write_array<double>(file, "nll", {N, C}, matrix<double>(t, [](auto& r) -> auto& { return r.nll; }));
-    h5::write_array<double>(file, "first_token_nll", {N, C},
-                            matrix<double>(t, [](auto& r) -> auto& { return r.first_token_nll; }));
-    h5::write_array<int32_t>(file, "answer_tokens", {N, C},
-                             matrix<int32_t>(t, [](auto& r) -> auto& { return r.answer_tokens; }));
-    h5::write_array<uint32_t>(file, "flags", {N, C}, matrix<uint32_t>(t, [](auto& r) -> auto& { return r.flags; }));
-    h5::check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush(" + tmp + ")");
-  }
-  fsync_path(tmp, false);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw IoError("rename(" + tmp + ", " + path + "): " + std::strerror(errno));
-  auto dir = std::filesystem::path(path).parent_path().string();
-  fsync_path(dir.empty() ? "." : dir, true);
+  h5::write_array<uint8_t>(samples, "done", {N}, column<uint8_t>(t, [](auto& r) { return uint8_t(r.done); }));
+  h5::write_strings(samples, "query_id", column<std::string>(t, [](auto& r) { return r.query_id; }));
+  h5::write_strings(samples, "query", column<std::string>(t, [](auto& r) { return r.query; }));
+  h5::write_strings(samples, "passage", column<std::string>(t, [](auto& r) { return r.passage; }));
+  h5::write_strings(samples, "answer", column<std::string>(t, [](auto& r) { return r.answer; }));
+  h5::write_strings(samples, "surrogate", column<std::string>(t, [](auto& r) { return r.surrogate; }));
+  h5::write_strings(samples, "random_prefix", column<std::string>(t, [](auto& r) { return r.random_prefix; }));
+  h5::write_strings(samples, "error", column<std::string>(t, [](auto& r) { return r.error; }));
+  h5::write_array<int64_t>(samples, "source_line", {N}, column<int64_t>(t, [](auto& r) { return r.source_line; }));
+  h5::write_array<double>(samples, "similarity", {N}, column<double>(t, [](auto& r) { return r.similarity; }));
+  h5::write_array<double>(samples, "seconds", {N}, column<double>(t, [](auto& r) { return r.seconds; }));
+  h5::write_array<double>(file, "nll", {N, C}, matrix<double>(t, [](auto& r) -> auto& { return r.nll; }));
+  h5::write_array<double>(file, "first_token_nll", {N, C},
+                          matrix<double>(t, [](auto& r) -> auto& { return r.first_token_nll; }));
+  h5::write_array<int32_t>(file, "answer_tokens", {N, C},
+                           matrix<int32_t>(t, [](auto& r) -> auto& { return r.answer_tokens; }));
+  h5::write_array<uint32_t>(file, "flags", {N, C}, matrix<uint32_t>(t, [](auto& r) -> auto& { return r.flags; }));
+  samples = {};
+  conds = {};
+  return h5::file_image(file);
 }
 
+void write_results(const std::string& path, ResultsTable& t) { write_file_atomic(path, results_image(t)); }
+
 ResultsTable read_results(const std::string& path) {
+  return read_results_image(read_file_bytes(path), path);
+}
+
+ResultsTable read_results_image(const std::string& image, const std::string& path) {
   h5::QuietErrors quiet;
-  if (!std::filesystem::exists(path)) throw InputError(path + ": no such results file");
-  if (H5Fis_hdf5(path.c_str()) <= 0)
+  // The signature at offset 0 (dkv writes no user block): anything else is not ours to parse.
+  static const char kSignature[] = "\x89HDF\r\n\x1a\n";
+  if (image.size() < 8 || image.compare(0, 8, kSignature, 8) != 0)
     throw InputError(path + ": not an HDF5 file (or corrupted); dkv will not modify it");
-  h5::Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (file.get() < 0) throw InputError(path + ": HDF5 could not open it (corrupted?)");
+  auto file = h5::open_image(image);
+  if (file.get() < 0) throw InputError(path + ": HDF5 could not open it (corrupted?); dkv will not modify it");
   if (!h5::has_attr(file, "dkv_schema"))
     throw InputError(path + ": not a dkv results file (no dkv_schema attribute)");
   const auto schema = h5::read_attr(file, "dkv_schema", path);
-  if (schema != kSchema)
+  // dkv-results/1 files (before checksums) stay readable; from /2 on every dataset and the
+  // attributes carry checksums, and a file whose checksums are missing or wrong is refused.
+  const bool checked = schema == kSchema;
+  if (!checked && schema != kSchemaUnchecked)
     throw InputError(path + ": results schema '" + schema + "' is not the supported '" + kSchema + "'");
+  const h5::Where where{path, checked};
   ResultsTable t;
   auto& id = t.identity;
-  id.dkv_version = h5::read_attr(file, "dkv_version", path);
-  id.config_yaml = h5::read_attr(file, "config_yaml", path);
-  id.config_hash = h5::read_attr(file, "config_hash", path);
-  id.model_fingerprint = h5::read_attr(file, "model_fingerprint", path);
-  id.tokenizer_fingerprint = h5::read_attr(file, "tokenizer_fingerprint", path);
-  id.embedding_fingerprint = h5::read_attr(file, "embedding_fingerprint", path);
-  id.dataset_fingerprint = h5::read_attr(file, "dataset_fingerprint", path);
-  t.created_utc = h5::read_attr(file, "created_utc", path);
-  t.updated_utc = h5::read_attr(file, "updated_utc", path);
-  t.condition_ids = h5::read_strings(file, "conditions/id", path);
-  t.condition_names = h5::read_strings(file, "conditions/name", path);
+  auto attr = [&](const char* name) { return h5::read_attr(file, name, path); };
+  id.dkv_version = attr("dkv_version");
+  id.config_yaml = attr("config_yaml");
+  id.config_hash = attr("config_hash");
+  id.model_fingerprint = attr("model_fingerprint");
+  id.tokenizer_fingerprint = attr("tokenizer_fingerprint");
+  id.embedding_fingerprint = attr("embedding_fingerprint");
+  id.dataset_fingerprint = attr("dataset_fingerprint");
+  t.created_utc = attr("created_utc");
+  t.updated_utc = attr("updated_utc");
+  if (checked) {
+    const auto chunk = attr("chunk_size"), threads = attr("blas_threads");
+    const std::vector<std::pair<std::string, std::string>> attrs{
+        {"dkv_schema", schema}, {"dkv_version", id.dkv_version}, {"config_yaml", id.config_yaml},
+        {"config_hash", id.config_hash}, {"model_fingerprint", id.model_fingerprint},
+        {"tokenizer_fingerprint", id.tokenizer_fingerprint},
+        {"embedding_fingerprint", id.embedding_fingerprint},
+        {"dataset_fingerprint", id.dataset_fingerprint}, {"chunk_size", chunk},
+        {"blas_threads", threads}, {"created_utc", t.created_utc}, {"updated_utc", t.updated_utc}};
+    if (attr(h5::kAttrsChecksum) != h5::attrs_checksum(attrs))
+      throw InputError(path + ": the file's attributes (config, fingerprints) fail their checksum: the file is "
+                       "corrupted; dkv will not use or modify it");
+    try {
+      id.chunk_size = std::stoll(chunk);
+      id.blas_threads = std::stoll(threads);
+    } catch (const std::exception&) {
+      throw InputError(path + ": attributes chunk_size/blas_threads are not integers");
+    }
+  }
+  t.condition_ids = h5::read_strings(file, "conditions/id", where);
+  t.condition_names = h5::read_strings(file, "conditions/name", where);
   if (t.condition_names.size() != t.condition_ids.size())
     throw InputError(path + ": conditions/id and conditions/name differ in length");
   const auto done = [&] {
@@ -168,11 +191,11 @@ ResultsTable read_results(const std::string& path) {
     hsize_t n = 0;
     if (H5Sget_simple_extent_ndims(sp) != 1) throw InputError(path + ": samples/done must be 1-D");
     H5Sget_simple_extent_dims(sp, &n, nullptr);
-    return h5::read_array<uint8_t>(file, "samples/done", {n}, path);
+    return h5::read_array<uint8_t>(file, "samples/done", {n}, where);
   }();
   const hsize_t N = done.size(), C = t.condition_ids.size();
   auto strings = [&](const char* name) {
-    auto v = h5::read_strings(file, std::string("samples/") + name, path);
+    auto v = h5::read_strings(file, std::string("samples/") + name, where);
     if (v.size() != N) throw InputError(path + ": samples/" + name + " has " + std::to_string(v.size()) +
                                         " rows, samples/done has " + std::to_string(N));
     return v;
@@ -180,13 +203,13 @@ ResultsTable read_results(const std::string& path) {
   const auto query_id = strings("query_id"), query = strings("query"), passage = strings("passage"),
              answer = strings("answer"), surrogate = strings("surrogate"),
              random_prefix = strings("random_prefix"), error = strings("error");
-  const auto source_line = h5::read_array<int64_t>(file, "samples/source_line", {N}, path);
-  const auto similarity = h5::read_array<double>(file, "samples/similarity", {N}, path);
-  const auto seconds = h5::read_array<double>(file, "samples/seconds", {N}, path);
-  const auto nll = h5::read_array<double>(file, "nll", {N, C}, path);
-  const auto first = h5::read_array<double>(file, "first_token_nll", {N, C}, path);
-  const auto tokens = h5::read_array<int32_t>(file, "answer_tokens", {N, C}, path);
-  const auto flags = h5::read_array<uint32_t>(file, "flags", {N, C}, path);
+  const auto source_line = h5::read_array<int64_t>(file, "samples/source_line", {N}, where);
+  const auto similarity = h5::read_array<double>(file, "samples/similarity", {N}, where);
+  const auto seconds = h5::read_array<double>(file, "samples/seconds", {N}, where);
+  const auto nll = h5::read_array<double>(file, "nll", {N, C}, where);
+  const auto first = h5::read_array<double>(file, "first_token_nll", {N, C}, where);
+  const auto tokens = h5::read_array<int32_t>(file, "answer_tokens", {N, C}, where);
+  const auto flags = h5::read_array<uint32_t>(file, "flags", {N, C}, where);
   t.rows.resize(N);
   for (hsize_t i = 0; i < N; ++i) {
     auto& r = t.rows[i];
@@ -207,6 +230,28 @@ ResultsTable read_results(const std::string& path) {
     r.flags.assign(flags.begin() + i * C, flags.begin() + (i + 1) * C);
   }
   return t;
+}
+
+namespace {
+// 0 when renamed, else the errno: EEXIST when `to` exists (never replaced).
+int rename_no_replace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return errno;
+  // Filesystems without RENAME_NOREPLACE: link(2) fails with EEXIST rather than replace.
+  if (::link(from.c_str(), to.c_str()) != 0) return errno;
+  if (::unlink(from.c_str()) != 0) return errno;
+  return 0;
+}
+}  // namespace
+
+std::string set_aside(const std::string& path, const std::string& stamp) {
+  for (int k = 1; k < 10000; ++k) {
+    const auto aside = path + "." + stamp + (k == 1 ? "" : "." + std::to_string(k)) + ".old";
+    const int err = rename_no_replace(path, aside);
+    if (err == 0) return aside;
+    if (err != EEXIST) throw IoError("rename(" + path + ", " + aside + "): " + std::strerror(err));
+  }
+  throw IoError(path + ": 10000 set-aside names for " + stamp + " are all taken; remove some of them");
 }
 
 }  // namespace dkv::io

@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "dkv/core/error.h"
+#include "dkv/core/file_io.h"
 
 namespace dkv::report {
 namespace {
@@ -477,6 +478,15 @@ std::string condition_colour(const std::string& id, const std::string& name) {
   }
 }
 
+namespace {
+// Cairo writes through this into memory; write_file_atomic then puts the bytes on disk, so a
+// full disk never leaves a partial figure and reports the OS reason.
+cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+}  // namespace
+
 void write_figure_png(const Reduction& r, const std::string& path, const FigureOptions& opt) {
   const int W = static_cast<int>(std::lround(opt.width_in * opt.dpi));
   const int H = static_cast<int>(std::lround(opt.height_in * opt.dpi));
@@ -486,16 +496,19 @@ void write_figure_png(const Reduction& r, const std::string& path, const FigureO
   draw(cr, r, opt.width_in * 72, opt.height_in * 72);
   const cairo_status_t draw_status = cairo_status(cr);
   cairo_destroy(cr);
+  std::string bytes;
   const cairo_status_t write_status =
-      draw_status == CAIRO_STATUS_SUCCESS ? cairo_surface_write_to_png(s, path.c_str()) : draw_status;
+      draw_status == CAIRO_STATUS_SUCCESS ? cairo_surface_write_to_png_stream(s, append_bytes, &bytes) : draw_status;
   cairo_surface_destroy(s);
   check(draw_status, "cairo drawing", path);
-  check(write_status, "cairo_surface_write_to_png", path);
+  check(write_status, "cairo_surface_write_to_png_stream", path);
+  write_file_atomic(path, bytes);
 }
 
 void write_figure_svg(const Reduction& r, const std::string& path, const FigureOptions& opt) {
-  cairo_surface_t* s = cairo_svg_surface_create(path.c_str(), opt.width_in * 72, opt.height_in * 72);
-  check(cairo_surface_status(s), "cairo_svg_surface_create", path);
+  std::string bytes;
+  cairo_surface_t* s = cairo_svg_surface_create_for_stream(append_bytes, &bytes, opt.width_in * 72, opt.height_in * 72);
+  check(cairo_surface_status(s), "cairo_svg_surface_create_for_stream", path);
   cairo_t* cr = cairo_create(s);
   draw(cr, r, opt.width_in * 72, opt.height_in * 72);
   const cairo_status_t draw_status = cairo_status(cr);
@@ -505,6 +518,7 @@ void write_figure_svg(const Reduction& r, const std::string& path, const FigureO
   cairo_surface_destroy(s);
   check(draw_status, "cairo drawing", path);
   check(write_status, "cairo_svg_surface_finish", path);
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace dkv::report

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "dkv/core/error.h"
+#include "dkv/experiment/plan.h"
 #include "dkv/io/results_file.h"
 #include "dkv/stats/reduce.h"
 
@@ -40,10 +41,13 @@ ReportFiles report_results(const std::string& results_path, const std::string& o
   m.condition_ids = table.condition_ids;
   m.condition_names = table.condition_names;
   m.num_samples = static_cast<int64_t>(table.rows.size());
+  m.non_finite.assign(table.condition_ids.size(), 0);
   for (const auto& r : table.rows) {
     m.nll.insert(m.nll.end(), r.nll.begin(), r.nll.end());
     m.similarity.push_back(r.similarity);
     m.done.push_back(r.done);
+    for (size_t c = 0; r.done && c < r.flags.size() && c < m.non_finite.size(); ++c)
+      m.non_finite[c] += (r.flags[c] & experiment::kNonFinite) != 0;
   }
   auto dir = out_dir.empty() ? std::filesystem::path(results_path).parent_path().string() : out_dir;
   if (dir.empty()) dir = ".";

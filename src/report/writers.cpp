@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <functional>
 
 #include "dkv/core/error.h"
+#include "dkv/core/file_io.h"
 #include "dkv/report/figure.h"
 
 namespace dkv::report {
@@ -94,12 +96,12 @@ void pair_table(const Reduction& r, const std::vector<stats::PairComparison>& pa
   }
 }
 
+// Built in memory, then replaced atomically: a full disk leaves the previous file (or none),
+// never a partial one, and the error carries the OS reason.
 void write_file(const std::string& path, const std::function<void(std::ostream&)>& body) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw IoError("open for writing: " + path);
+  std::ostringstream out;
   body(out);
-  out.flush();
-  if (!out) throw IoError("write: " + path);
+  write_file_atomic(path, out.str());
 }
 
 }  // namespace
@@ -136,7 +138,7 @@ json to_json(const Reduction& r) {
       {"nan", "null = undefined (see notes); 'inf' / '-inf' = infinite"}};
   json conds = json::array();
   for (const auto& c : r.conditions)
-    conds.push_back({{"id", c.id}, {"name", c.name}, {"n_used", c.n_used}, {"n_failed", c.n_failed},
+    conds.push_back({{"id", c.id}, {"name", c.name}, {"n_used", c.n_used}, {"n_failed", c.n_failed}, {"n_non_finite", c.n_non_finite},
                      {"nll_mean", num(c.nll_mean)}, {"nll_std", num(c.nll_std)},
                      {"delta_mean", num(c.delta_mean)}, {"win_rate", num(c.win_rate)}, {"t", num(c.t)},
                      {"p", num(c.p)}, {"df", num(c.df)}, {"cohens_d", num(c.cohens_d)},

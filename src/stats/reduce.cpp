@@ -247,6 +247,10 @@ Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
     if (!w.nan_reason.empty()) s.notes.push_back("wilcoxon: " + w.nan_reason);
     if (s.n_failed > 0)
       s.notes.push_back(std::to_string(s.n_failed) + " completed samples excluded (NaN NLL)");
+    if (!m.non_finite.empty()) s.n_non_finite = m.non_finite[c];
+    if (s.n_non_finite > 0)
+      s.notes.push_back(std::to_string(s.n_non_finite) +
+                        " samples computed a non-finite NLL (NaN/inf without an error; flagged non-finite)");
     // The baseline against itself is not a test: keep it out of the correction family.
     p_family.push_back(static_cast<int>(c) == base ? kNaN : s.p);
     r.conditions.push_back(std::move(s));

@@ -1,6 +1,9 @@
-// Graceful stop: SIGTERM, SIGINT and SIGUSR1 (what SLURM sends before a time limit with
-// --signal) set a flag; the run loop stops handing out work, finishes what is in flight,
-// flushes and exits with kExitResubmit so a job script knows to requeue.
+// Graceful stop: SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 (SLURM's --signal warning, a requeue's
+// or scancel's SIGTERM, mpirun's forwarded USR1/USR2) set a flag. A worker rank that sees it
+// tells rank 0 (World::kTagStop), so a signal to any one rank stops the whole run. Rank 0 then
+// flushes every finished row at once, hands out no more work, waits for the chunks in flight
+// at most the stop grace, flushes again and exits with kExitResubmit so a job script knows to
+// requeue (runner.cpp).
 #pragma once
 
 namespace dkv::dist {
@@ -9,5 +12,7 @@ inline constexpr int kExitResubmit = 75;  // EX_TEMPFAIL: stopped early, resubmi
 
 void install_stop_handlers();
 bool stop_requested();
+// Sets the flag as a signal would (a stop relayed from another rank).
+void request_stop();
 
 }  // namespace dkv::dist

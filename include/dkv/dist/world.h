@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,14 +29,18 @@ class World {
   // Ends every rank with `code` (MPI_Abort), so no rank hangs in a collective.
   [[noreturn]] void abort(int code) const;
 
-  // Point-to-point byte messages (tags below).
+  // Point-to-point byte messages (tags below). Safe to call from several threads of a rank:
+  // each MPI call is serialized by a mutex, as MPI_THREAD_SERIALIZED requires.
   void send(int dest, int tag, const std::string& bytes) const;
-  std::string recv(int source, int tag, int* from) const;  // source -1 = any
+  // source -1 = any; tag -1 = any, the tag received is stored in *tag_out when given.
+  std::string recv(int source, int tag, int* from, int* tag_out = nullptr) const;
 
   static constexpr int kTagRows = 11;   // worker -> rank 0: finished rows (possibly none)
   static constexpr int kTagWork = 12;   // rank 0 -> worker: next chunk (empty = stop)
+  static constexpr int kTagStop = 13;   // worker -> rank 0: this rank received a stop signal
 
  private:
+  mutable std::mutex mutex_;
   bool mpi_ = false;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
 };

@@ -29,6 +29,11 @@ struct DatasetReport {
 // Throws InputError when the file cannot be read or yields no sample.
 std::vector<Sample> load_samples(const DatasetSpec& spec, uint64_t seed, DatasetReport* report);
 
+// One dataset line (JSON, without its '\n') judged by the rules above; fills `s` (not its
+// index or source_line) when the verdict is `sample`, and `why` when `malformed`. Never throws.
+enum class LineVerdict { sample, malformed, no_answer, no_passage };
+LineVerdict parse_sample_line(const std::string& line, const DatasetSpec& spec, Sample& s, std::string* why);
+
 // Whitespace-separated word count, as Python's len(text.split()).
 int64_t word_count(const std::string& text);
 

@@ -20,6 +20,7 @@ using EncodeFn = std::function<std::vector<int64_t>(const std::string& text, boo
 enum PlanFlag : uint32_t {
   kBoundaryMismatch = 1u << 0,  // a segment prefix did not tokenize as a prefix of the joint text
   kFailed = 1u << 1,            // the row could not be computed (see the sample's error text)
+  kNonFinite = 1u << 2,         // computed without error, but the NLL is NaN or infinite
 };
 
 struct CachePlan {

@@ -18,6 +18,7 @@ struct RunOptions {
   int64_t chunk_size = 4;    // samples per work unit (fixed by sample index, not by rank)
   bool quiet = false;        // no progress lines
   bool dump_tokens = false;  // also write tokens.jsonl (tokens.rank<R>.jsonl under MPI) next to results.h5
+  double stop_grace_s = 20;  // after a stop signal, how long work in flight may finish (SLURM's KillWait is 30 s)
 };
 
 struct RunResult {
@@ -30,7 +31,11 @@ struct RunResult {
 // chunk_size consecutive indices, dynamically, and rank 0 (which computes too) gathers the rows
 // into results.h5. A results file made with a different config, model, tokenizer or dataset is
 // refused (ConfigError) unless `fresh`, in which case it is renamed aside, never overwritten.
-// A stop signal (dist/stop_signal.h) ends the run early with complete = false.
+// A stop signal (dist/stop_signal.h) ends the run early with complete = false; work in flight
+// past stop_grace_s is abandoned and the process ends with kExitResubmit (after a flush).
+// Throws ConfigError for chunk_size <= 0, ConfigError when another run holds the output
+// folder's lock (io/run_lock.h) or the file was computed with another chunk_size, and
+// InputError when the first work units give no finite NLL at all.
 RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, const dist::World& world);
 
 }  // namespace dkv::experiment

@@ -14,12 +14,14 @@
 
 namespace dkv::io {
 
-// What a run's numbers depend on; a resume must match it exactly.
+// What a run's numbers depend on; a resume must match it exactly, except blas_threads.
 struct RunIdentity {
   std::string dkv_version;
-  std::string config_yaml;  // the resolved config
+  std::string config_yaml;  // the resolved config, runtime.threads left out (see blas_threads)
   std::string config_hash;  // of config_yaml and every fingerprint below
   std::string model_fingerprint, tokenizer_fingerprint, embedding_fingerprint, dataset_fingerprint;
+  int64_t chunk_size = 0;    // --chunk: batching is per work unit, so it changes the numbers
+  int64_t blas_threads = 0;  // per rank when the file was created: changes only the last bits
 };
 
 struct SampleRow {
@@ -41,19 +43,33 @@ struct ResultsTable {
   int64_t num_done() const;
 };
 
-// The schema tag stored in every dkv results file; files without it are foreign.
-inline constexpr const char* kSchema = "dkv-results/1";
+// The schema tag stored in every dkv results file; files without it are foreign. /2 added the
+// checksums (Fletcher-32 on numeric datasets, FNV-1a on strings and attributes), chunk_size and
+// blas_threads; /1 files are still read, without checksums (chunk_size and blas_threads 0).
+inline constexpr const char* kSchema = "dkv-results/2";
+inline constexpr const char* kSchemaUnchecked = "dkv-results/1";
 
 // A table for a new run: N rows not done, NaN numbers.
 ResultsTable new_table(RunIdentity identity, std::vector<std::string> ids,
                        std::vector<std::string> names, int64_t num_samples);
 
-// Writes the whole table atomically (see the file comment). Throws IoError naming the call.
+// Writes the whole table atomically (see the file comment). Throws IoError naming the call and
+// the OS reason ("write(DIR/results.h5.tmp): No space left on device"); the .tmp is removed.
 void write_results(const std::string& path, ResultsTable& table);
+// The bytes of the HDF5 file write_results writes.
+std::string results_image(ResultsTable& table);
 
-// Reads a results file. Throws InputError when it is not HDF5, not a dkv results file, or its
-// datasets have inconsistent shapes (naming the dataset); never modifies the file.
+// Reads a results file. Throws InputError when it is not HDF5, not a dkv results file, its
+// datasets have inconsistent shapes, or a checksum fails (naming the dataset); never modifies
+// the file. read_results_image parses bytes already read (`path` only names them in messages).
 ResultsTable read_results(const std::string& path);
+ResultsTable read_results_image(const std::string& bytes, const std::string& path);
+
+// Renames `path` aside as PATH.STAMP.old (PATH.STAMP.2.old, .3.old, ... when taken) and
+// returns the new name. Never replaces an existing file: the rename fails rather than
+// overwrite (renameat2 RENAME_NOREPLACE, or link+unlink where the filesystem lacks it).
+// Throws IoError with the OS reason.
+std::string set_aside(const std::string& path, const std::string& stamp);
 
 // Current UTC time as ISO 8601.
 std::string utc_now();

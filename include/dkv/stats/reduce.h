@@ -25,6 +25,7 @@ struct ConditionSummary {
   std::string id, name;
   int64_t n_used = 0;     // done rows with baseline and condition finite
   int64_t n_failed = 0;   // done rows where either is NaN (excluded)
+  int64_t n_non_finite = 0;  // done rows of this condition computed NaN/inf without an error (flagged)
   double nll_mean = 0;    // over the n_used rows
   double nll_std = 0;     // numpy std, ddof=0 (the study's 'Std NLL')
   double delta_mean = 0;  // mean(baseline - condition); positive = condition better

@@ -15,6 +15,7 @@ struct ResultMatrix {
   std::vector<double> nll;                   // [N, C] row-major, nats; NaN = failed (sample, condition)
   std::vector<double> similarity;            // [N] surrogate-query similarity; NaN allowed; may be empty
   std::vector<bool> done;                    // [N] committed rows; only these are reported
+  std::vector<int64_t> non_finite;           // [C] done rows computed without error but NaN/inf; may be empty
 
   double at(int64_t sample, size_t condition) const {
     return nll[static_cast<size_t>(sample) * condition_ids.size() + condition];

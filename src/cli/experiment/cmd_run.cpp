@@ -12,6 +12,23 @@
 
 namespace dkv::cli {
 
+namespace {
+// An integer option >= `min`; CLI11's own range checks print the whole double range.
+CLI::Validator whole_number(int64_t min, const std::string& expected) {
+  return CLI::Validator(
+      [min, expected](std::string& v) {
+        try {
+          size_t end = 0;
+          const long long x = std::stoll(v, &end);
+          if (end == v.size() && x >= min) return std::string();
+        } catch (const std::exception&) {
+        }
+        return "expected " + expected + ", got '" + v + "'";
+      },
+      "INT");
+}
+}  // namespace
+
 void add_run(CLI::App& app) {
   struct Args {
     int64_t threads = -1;
@@ -24,9 +41,24 @@ void add_run(CLI::App& app) {
   cmd->add_option("--out", args->options.out_dir, "output folder (default: output.dir, results/<name>)");
   cmd->add_flag("--fresh", args->options.fresh,
                 "set an existing results.h5 aside (renamed, never deleted) and start over");
-  cmd->add_option("--chunk", args->options.chunk_size, "samples per work unit");
+  cmd->add_option("--chunk", args->options.chunk_size, "samples per work unit (stored; a resume must use the same)")
+      ->check(whole_number(1, "a positive number of samples"));
+  cmd->add_option("--stop-grace", args->options.stop_grace_s,
+                  "seconds the work in flight may take to finish after a stop signal (default 20)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            try {
+              size_t end = 0;
+              const double x = std::stod(v, &end);
+              if (end == v.size() && x >= 0 && x < 1e9) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "expected seconds >= 0, got '" + v + "'";
+          },
+          "SECONDS"));
   cmd->add_flag("--quiet", args->options.quiet, "no progress output");
-  cmd->add_option("--threads", args->threads, "BLAS threads per rank (overrides runtime.threads)");
+  cmd->add_option("--threads", args->threads, "BLAS threads per rank (overrides runtime.threads; 0 = cores / ranks)")
+      ->check(whole_number(0, "0 (cores / ranks) or a positive number of threads"));
   cmd->add_flag("--dump-tokens", args->options.dump_tokens,
                 "write tokens.jsonl: every row's ids, kept entries and positions");
   cmd->callback([args] {
