@@ -23,7 +23,7 @@ void add_forward(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("forward", "run one sequence through a model and print logits");
-  cmd->add_option("--model", args->model, "HF checkpoint directory")->required();
+  cmd->add_option("--model", args->model, "HF checkpoint directory or GGUF file")->required();
   cmd->add_option("--ids", args->ids, "token ids, comma-separated")->required()->delimiter(',');
   cmd->add_option("--positions", args->positions, "position ids (default 0..n-1)")->delimiter(',');
   cmd->add_option("--out", args->out, "write JSON here instead of stdout");

@@ -18,6 +18,8 @@ void add_bench_tokenize(CLI::App& app);  // after add_bench: adds `bench tokeniz
 void add_bench_rotate(CLI::App& app);    // after add_bench: adds `bench rotate`
 void add_embed(CLI::App& app);
 void add_quantize(CLI::App& app);
+void add_import_gguf(CLI::App& app);
+void add_generate(CLI::App& app);
 
 #ifdef DKV_WITH_EXPERIMENT
 // src/cli/experiment/: need yaml-cpp, HDF5 and MPI.

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   dkv::cli::add_tokenize(app);
   dkv::cli::add_embed(app);
   dkv::cli::add_quantize(app);
+  dkv::cli::add_import_gguf(app);
+  dkv::cli::add_generate(app);
 #ifdef DKV_WITH_EXPERIMENT
   dkv::cli::add_run(app);
   dkv::cli::add_status(app);

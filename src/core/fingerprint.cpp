@@ -66,6 +66,21 @@ std::string fingerprint_file(const std::string& path) {
 
 std::string fingerprint_dir(const std::string& dir, uint64_t full_bytes) {
   namespace fs = std::filesystem;
+  if (fs::is_regular_file(dir)) {
+    // A single-file checkpoint (GGUF): its metadata (tokenizer, hyper-parameters) and tensor
+    // table lead the file, so the first 16 MiB are hashed whole.
+    Fnv f;
+    f.add(fs::path(dir).filename().string());
+    const auto size = fs::file_size(dir);
+    f.add(std::to_string(size));
+    std::ifstream in(dir, std::ios::binary);
+    if (!in) throw IoError("cannot read " + dir + " to fingerprint it");
+    std::vector<char> buf(static_cast<size_t>(std::min<uint64_t>(size, full_bytes)));
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    f.add(buf.data(), static_cast<size_t>(in.gcount()));
+    if (size > full_bytes) add_file(f, dir, 0);  // size, first and last MiB
+    return f.hex();
+  }
   if (!fs::is_directory(dir)) throw IoError(dir + ": not a directory");
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(dir))

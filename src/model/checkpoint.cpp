@@ -13,6 +13,14 @@ namespace fs = std::filesystem;
 Checkpoint Checkpoint::open(const std::string& dir) {
   Checkpoint c;
   c.dir_ = dir;
+  if (is_gguf_path(dir)) {
+    c.gguf_ = std::make_shared<const GgufFile>(GgufFile::open(dir));
+    c.gguf_refs_ = hf_tensor_names(*c.gguf_, hf_config_from_gguf(*c.gguf_));
+    for (const auto& [name, ref] : c.gguf_refs_)
+      c.gguf_entries_[name] = {ggml_type_name(static_cast<uint32_t>(ref.info->type)),
+                               ref.info->torch_shape(), ref.info->offset, ref.info->offset + ref.info->size_bytes};
+    return c;
+  }
   if (!fs::is_directory(dir)) throw InputError(dir + ": model directory does not exist");
   const auto single = fs::path(dir) / "model.safetensors";
   const auto index = fs::path(dir) / "model.safetensors.index.json";
@@ -52,6 +60,10 @@ Checkpoint Checkpoint::open(const std::string& dir) {
   return c;
 }
 
+bool Checkpoint::has(const std::string& name) const {
+  return gguf_ ? gguf_refs_.count(name) != 0 : where_.count(name) != 0;
+}
+
 const SafetensorsFile& Checkpoint::file(const std::string& name) const {
   auto it = where_.find(name);
   if (it == where_.end()) throw InputError(dir_ + ": checkpoint has no tensor '" + name + "'");
@@ -59,23 +71,34 @@ const SafetensorsFile& Checkpoint::file(const std::string& name) const {
 }
 
 const TensorEntry& Checkpoint::entry(const std::string& name) const {
-  return file(name).entry(name);
+  if (!gguf_) return file(name).entry(name);
+  auto it = gguf_entries_.find(name);
+  if (it == gguf_entries_.end()) throw InputError(dir_ + ": GGUF file has no tensor for '" + name + "'");
+  return it->second;
 }
 
-const std::string& Checkpoint::file_of(const std::string& name) const { return file(name).path(); }
+const std::string& Checkpoint::file_of(const std::string& name) const {
+  return gguf_ ? gguf_->path() : file(name).path();
+}
 
 at::Tensor Checkpoint::load(const std::string& name, at::ScalarType dtype) const {
-  return file(name).load(name, dtype);
+  if (!gguf_) return file(name).load(name, dtype);
+  entry(name);  // names the tensor when absent
+  return load_gguf_tensor(gguf_refs_.at(name), dtype);
 }
 
-at::Tensor Checkpoint::load(const std::string& name) const { return file(name).load(name); }
+at::Tensor Checkpoint::load(const std::string& name) const {
+  // GGUF tensors have no torch dtype of their own: they dequantize to fp32.
+  return gguf_ ? load(name, at::kFloat) : file(name).load(name);
+}
 
 void Checkpoint::expect_weight(const std::string& name, const std::vector<int64_t>& shape,
                                const std::string& hint) const {
   const auto& e = entry(name);
   if (e.shape != shape)
     throw InputError(file_of(name) + ": " + name + ": expected " + dims(shape) + ", got " + dims(e.shape) + hint);
-  if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
+  // Every ggml type GgufFile accepts dequantizes to a float weight.
+  if (!gguf_ && e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
     throw InputError(file_of(name) + ": " + name + ": dtype " + e.dtype +
                      " is not a supported weight dtype (F32, F16, BF16)");
 }
@@ -83,6 +106,7 @@ void Checkpoint::expect_weight(const std::string& name, const std::vector<int64_
 std::string dims(const std::vector<int64_t>& shape) { return c10::str(at::IntArrayRef(shape)); }
 
 std::vector<std::string> Checkpoint::files() const {
+  if (gguf_) return {gguf_->path()};
   std::vector<std::string> out;
   for (const auto& f : files_) out.push_back(f.path());
   return out;

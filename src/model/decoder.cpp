@@ -16,8 +16,9 @@ namespace dkv::model {
 using at::Tensor;
 
 Decoder Decoder::load(const std::string& dir, const LoadOptions& options) {
-  auto config = load_model_config(dir + "/config.json");
   auto ckpt = Checkpoint::open(dir);
+  auto config = ckpt.is_gguf() ? parse_model_config(hf_config_from_gguf(*ckpt.gguf()), dir)
+                               : load_model_config(dir + "/config.json");
   auto weights = load_decoder_weights(ckpt, config, options.dtype, options.device, options.quantization);
   return Decoder(std::move(config), std::move(weights), options);
 }

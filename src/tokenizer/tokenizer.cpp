@@ -8,6 +8,8 @@
 
 #include "dkv/core/error.h"
 #include "dkv/core/json_util.h"
+#include "dkv/model/gguf_file.h"
+#include "dkv/tokenizer/gguf_tokenizer.h"
 #include "tokenizer/pipeline.h"
 #include "tokenizer/text.h"
 
@@ -204,36 +206,50 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
   return t;
 }
 
+namespace {
+// The keys dkv reads from tokenizer_config.json / special_tokens_map.json.
+void apply_config(Tokenizer::Impl& impl, const json& c, const std::string& p) {
+  if (!c.is_object()) throw InputError(p + ": expected a JSON object at top level");
+  if (c.contains("bos_token")) impl.bos = token_string(c, "bos_token", p);
+  if (c.contains("eos_token")) impl.eos = token_string(c, "eos_token", p);
+  if (c.contains("add_bos_token") && !c["add_bos_token"].is_null())
+    impl.add_bos = json_util::get_bool(c, "add_bos_token", p);
+  if (c.contains("chat_template") && !c["chat_template"].is_null()) {
+    const json& ct = c["chat_template"];
+    if (ct.is_string()) {
+      impl.chat_template = ct.get<std::string>();
+    } else if (ct.is_array()) {
+      for (const json& e : ct)
+        if (e.is_object() && e.value("name", "") == "default")
+          impl.chat_template = json_util::get_string(e, "template", p + ": chat_template[]");
+    } else {
+      throw InputError(p + ": chat_template: expected a string or a list of {name, template}");
+    }
+  }
+}
+}  // namespace
+
 Tokenizer Tokenizer::load(const std::string& dir) {
+  if (model::is_gguf_path(dir)) {
+    const auto files = hf_tokenizer_from_gguf(model::GgufFile::open(dir));
+    auto impl = build(files.tokenizer, dir + " (tokenizer.ggml.*)");
+    impl->source = dir;
+    apply_config(*impl, files.config, dir + " (tokenizer.ggml.*)");
+    Tokenizer t;
+    t.impl_ = impl;
+    return t;
+  }
   const std::string tj = (fs::path(dir) / "tokenizer.json").string();
   if (!fs::exists(tj))
-    throw InputError(tj + ": file not found (dkv reads HF fast-tokenizer directories; "
-                          "save one with tokenizer.save_pretrained)");
+    throw InputError(tj + ": file not found (dkv reads HF fast-tokenizer directories "
+                          "and GGUF files; save one with tokenizer.save_pretrained)");
   json root = json_util::read_file(tj);
   auto impl = build(root, tj);
   impl->source = dir;
+  // tokenizer_config.json is read last, so it wins over special_tokens_map.json as in HF.
   for (const char* name : {"special_tokens_map.json", "tokenizer_config.json"}) {
     const std::string p = (fs::path(dir) / name).string();
-    if (!fs::exists(p)) continue;
-    json c = json_util::read_file(p);
-    if (!c.is_object()) throw InputError(p + ": expected a JSON object at top level");
-    // tokenizer_config.json is read last, so it wins over special_tokens_map.json as in HF.
-    if (c.contains("bos_token")) impl->bos = token_string(c, "bos_token", p);
-    if (c.contains("eos_token")) impl->eos = token_string(c, "eos_token", p);
-    if (c.contains("add_bos_token") && !c["add_bos_token"].is_null())
-      impl->add_bos = json_util::get_bool(c, "add_bos_token", p);
-    if (c.contains("chat_template") && !c["chat_template"].is_null()) {
-      const json& ct = c["chat_template"];
-      if (ct.is_string()) {
-        impl->chat_template = ct.get<std::string>();
-      } else if (ct.is_array()) {
-        for (const json& e : ct)
-          if (e.is_object() && e.value("name", "") == "default")
-            impl->chat_template = json_util::get_string(e, "template", p + ": chat_template[]");
-      } else {
-        throw InputError(p + ": chat_template: expected a string or a list of {name, template}");
-      }
-    }
+    if (fs::exists(p)) apply_config(*impl, json_util::read_file(p), p);
   }
   Tokenizer t;
   t.impl_ = impl;
