@@ -86,6 +86,10 @@ CASES = [
     "१२३ ٤٥٦ numbers in other scripts",
     "A\u0000nul byte",
     "\ufffd replacement char",
+    # BertNormalizer's clean_text drops Cc, Cf and Co only: unassigned code points stay.
+    "noncharacter \ufdd0 here",
+    "unassigned \u0378 code point",
+    "private use \ue000 and format \u200e marks",
 ]
 
 # Random stress strings (fixed seed) over the character classes the pipelines treat specially:

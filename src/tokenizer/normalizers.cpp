@@ -99,7 +99,7 @@ class BertNormalizer : public Normalizer {
       char32_t c = cp.cp;
       if (clean_text) {
         bool ws = c == '\t' || c == '\n' || c == '\r' || text::is_whitespace(c);
-        bool control = !(c == '\t' || c == '\n' || c == '\r') && text::is_other(c);
+        bool control = !(c == '\t' || c == '\n' || c == '\r') && text::is_control(c);
         if (c == 0 || c == 0xFFFD || control) continue;
         if (ws) c = ' ';
       }

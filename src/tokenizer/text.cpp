@@ -131,7 +131,7 @@ bool is_punctuation(char32_t c) {
   return (U_GET_GC_MASK(c) & U_GC_P_MASK) != 0;
 }
 
-bool is_other(char32_t c) { return (U_GET_GC_MASK(c) & U_GC_C_MASK) != 0; }
+bool is_control(char32_t c) { return (U_GET_GC_MASK(c) & (U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK)) != 0; }
 
 bool is_nonspacing_mark(char32_t c) { return u_charType(c) == U_NON_SPACING_MARK; }
 

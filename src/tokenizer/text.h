@@ -21,11 +21,12 @@ bool is_valid_utf8(const std::string& s);
 void append_utf8(std::string& out, char32_t cp);
 
 // Rust's char::is_whitespace (Unicode White_Space), char::is_alphanumeric (Alphabetic or N*),
-// HF's is_punctuation (ASCII punctuation or Unicode P*), is_other (C*), is Mn.
+// HF's is_punctuation (ASCII punctuation or Unicode P*), is_control (BertNormalizer's clean_text
+// set: Cc, Cf, Co; unassigned Cn and surrogates Cs are kept), is Mn.
 bool is_whitespace(char32_t c);
 bool is_alphanumeric(char32_t c);
 bool is_punctuation(char32_t c);
-bool is_other(char32_t c);
+bool is_control(char32_t c);
 bool is_nonspacing_mark(char32_t c);
 // Rust char::to_lowercase: the full per-character mapping, without context (no final sigma).
 void append_lowercase(std::string& out, char32_t c);
