@@ -1,5 +1,6 @@
-// Chat templates: native renders against transformers' apply_chat_template(tokenize=False)
-// outputs committed in tests/golden/chat_templates.json (tools/gen_tokenizer_golden.py).
+// Chat templates: built-in and Jinja renders against transformers' apply_chat_template
+// (tokenize=False) outputs committed in tests/golden/chat_templates.json
+// (tools/gen_tokenizer_golden.py).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -42,34 +43,63 @@ TEST(ChatTemplate, RendersMatchTransformersApplyChatTemplate) {
   EXPECT_GE(n, 20u);  // 4 families x one-turn, two-turn (x system) x generation prompt on/off
 }
 
-TEST(ChatTemplate, KnownTemplateStringsAreDetected) {
+// The built-ins mirror their family's Jinja source: the interpreter on that source renders the
+// same text for every golden conversation.
+TEST(ChatTemplate, BuiltinsEqualTheirJinjaSourceThroughTheInterpreter) {
   json g = golden();
-  for (auto it = g["templates"].begin(); it != g["templates"].end(); ++it)
-    EXPECT_STREQ(ChatTemplate::detect(it.value(), "<s>", "</s>", "x").name(), it.key().c_str());
+  const std::string bos = g["header"]["bos_token"], eos = g["header"]["eos_token"];
+  nlohmann::ordered_json specials = {{"bos_token", bos}, {"eos_token", eos}};
+  size_t n = 0;
+  for (auto it = g["templates"].begin(); it != g["templates"].end(); ++it) {
+    auto jinja = ChatTemplate::from_jinja(it.value(), specials, it.key());
+    auto builtin = ChatTemplate::by_name(it.key(), bos, eos);
+    for (auto c = g["conversations"].begin(); c != g["conversations"].end(); ++c) {
+      for (bool gen : {false, true}) {
+        std::string a, b;
+        try {
+          a = builtin.render(messages(c.value()), gen);
+        } catch (const dkv::InputError&) {
+          EXPECT_THROW(jinja.render(messages(c.value()), gen), dkv::InputError) << it.key() << " / " << c.key();
+          continue;
+        }
+        EXPECT_EQ(jinja.render(messages(c.value()), gen), a) << it.key() << " / " << c.key();
+        ++n;
+      }
+    }
+  }
+  EXPECT_GE(n, 20u);
 }
 
-TEST(ChatTemplate, TokenizerConfigTemplateIsDetected) {
+TEST(ChatTemplate, TokenizerConfigTemplateRendersThroughJinja) {
   auto tok = dkv::tokenizer::Tokenizer::load(
       dkv::test::source_path("tests/data/tokenizers/mistral_sp"));
   auto t = ChatTemplate::for_tokenizer(tok);
-  EXPECT_STREQ(t.name(), "mistral");
+  EXPECT_STREQ(t.name(), "auto");
+  EXPECT_EQ(t.family(), dkv::tokenizer::ChatFamily::kJinja);
   EXPECT_EQ(t.render({{"user", "hi"}}, true), "<s>[INST] hi [/INST]");
+  EXPECT_STREQ(ChatTemplate::for_tokenizer(tok, "auto").name(), "auto");
   EXPECT_STREQ(ChatTemplate::for_tokenizer(tok, "chatml").name(), "chatml");
 }
 
-TEST(ChatTemplate, UnknownTemplateNamesTheYamlKey) {
-  try {
-    ChatTemplate::detect("{% for m in messages %}{{ m.content }}{% endfor %}", "<s>", "</s>",
-                         "tok/tokenizer_config.json");
-    FAIL() << "expected InputError";
-  } catch (const dkv::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("tok/tokenizer_config.json"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("model.chat_template"), std::string::npos) << e.what();
-  }
+TEST(ChatTemplate, MissingOrBrokenTemplatesAreErrors) {
   auto tok = dkv::tokenizer::Tokenizer::load(
       dkv::test::source_path("tests/data/tokenizers/bert_wp"));  // has no chat_template
-  EXPECT_THROW(ChatTemplate::for_tokenizer(tok), dkv::InputError);
+  try {
+    ChatTemplate::for_tokenizer(tok);
+    FAIL() << "expected InputError";
+  } catch (const dkv::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.chat_template"), std::string::npos) << e.what();
+  }
+  EXPECT_STREQ(ChatTemplate::for_tokenizer(tok, "llama3").name(), "llama3");
   EXPECT_THROW(ChatTemplate::by_name("vicuna", "", ""), dkv::ConfigError);
+  try {
+    ChatTemplate::from_jinja("{% for m in messages %}\n{{ m.content | shout }}{% endfor %}",
+                             nlohmann::ordered_json::object(), "tok/tokenizer_config.json");
+    FAIL() << "expected InputError";
+  } catch (const dkv::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tok/tokenizer_config.json:2:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'shout'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ChatTemplate, RaisesWhereTheJinjaTemplateRaises) {
@@ -78,6 +108,14 @@ TEST(ChatTemplate, RaisesWhereTheJinjaTemplateRaises) {
   EXPECT_THROW(mistral.render({{"user", "a"}, {"user", "b"}}, false), dkv::InputError);
   auto llama2 = ChatTemplate::by_name("llama2", "<s>", "</s>");
   EXPECT_THROW(llama2.render({{"assistant", "a"}}, false), dkv::InputError);
+  auto jinja = ChatTemplate::for_tokenizer(dkv::tokenizer::Tokenizer::load(
+      dkv::test::source_path("tests/data/tokenizers/mistral_sp")));
+  try {
+    jinja.render({{"system", "s"}, {"user", "u"}}, false);
+    FAIL() << "expected InputError";
+  } catch (const dkv::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("Conversation roles must alternate"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

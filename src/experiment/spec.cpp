@@ -305,6 +305,7 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
     auto& g = s.surrogate;
     r->get("instruction", g.instruction);
     r->get("document_block", g.document_block);
+    r->get("system_prompt", g.system_prompt);
     r->get("temperature", g.temperature);
     r->get("top_k", g.top_k);
     r->get("top_p", g.top_p);
@@ -402,7 +403,12 @@ std::string resolved_yaml(const ExperimentSpec& s) {
   const auto& g = s.surrogate;
   out << YAML::Key << "surrogate" << YAML::Value << YAML::BeginMap
       << YAML::Key << "instruction" << YAML::Value << g.instruction
-      << YAML::Key << "document_block" << YAML::Value << YAML::DoubleQuoted << g.document_block
+      << YAML::Key << "document_block" << YAML::Value << YAML::DoubleQuoted << g.document_block;
+  // Written only when set, so configs without it keep their resolved text and config hash
+  // (results files made before the key existed still resume).
+  if (!g.system_prompt.empty())
+    out << YAML::Key << "system_prompt" << YAML::Value << YAML::DoubleQuoted << g.system_prompt;
+  out
       << YAML::Key << "temperature" << YAML::Value << g.temperature
       << YAML::Key << "top_k" << YAML::Value << g.top_k
       << YAML::Key << "top_p" << YAML::Value << g.top_p

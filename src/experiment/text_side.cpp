@@ -16,7 +16,7 @@ TextSide load_text_side(const std::string& model_dir, const std::string& chat_te
                         const std::string& embedding_dir, int64_t embedding_max_tokens) {
   auto tok = std::make_shared<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(model_dir));
   auto chat = std::make_shared<tokenizer::ChatTemplate>(
-      tokenizer::ChatTemplate::for_tokenizer(*tok, chat_template == "auto" ? "" : chat_template));
+      tokenizer::ChatTemplate::for_tokenizer(*tok, chat_template));
   auto emb = std::make_shared<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(embedding_dir));
   TextSide t;
   t.encode = [tok](const std::string& text, bool special) { return tok->encode(text, special); };
@@ -24,8 +24,11 @@ TextSide load_text_side(const std::string& model_dir, const std::string& chat_te
   t.bos_id = tok->bos_id();
   if (auto eos = tok->eos_id()) t.eos_ids.push_back(*eos);
   t.vocab_size = static_cast<int64_t>(tok->vocab_size());
-  t.render_user_turn = [chat](const std::string& user) {
-    return chat->render({{"user", user}}, /*add_generation_prompt=*/true);
+  t.render_user_turn = [chat](const std::string& system, const std::string& user) {
+    std::vector<tokenizer::ChatMessage> msgs;
+    if (!system.empty()) msgs.push_back({"system", system});
+    msgs.push_back({"user", user});
+    return chat->render(msgs, /*add_generation_prompt=*/true);
   };
   t.encode_for_embedding = [emb, embedding_max_tokens](const std::string& text) {
     return model::truncate_for_embedding(emb->encode(text, true), embedding_max_tokens);

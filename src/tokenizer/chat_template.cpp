@@ -1,53 +1,17 @@
-// Native renderers for the known chat templates; each mirrors its Jinja source (kept verbatim
-// in kKnown for detection) statement by statement.
+// Chat templates: the tokenizer's Jinja through dkv's interpreter, or a built-in renderer that
+// mirrors its family's Jinja source statement by statement (tests/golden/chat_templates.json).
 #include "dkv/tokenizer/chat_template.h"
 
+#include <nlohmann/json.hpp>
+
 #include "dkv/core/error.h"
+#include "dkv/tokenizer/jinja.h"
 #include "dkv/tokenizer/tokenizer.h"
 #include "tokenizer/text.h"
 
 namespace dkv::tokenizer {
 
 namespace {
-
-// The chat_template strings of the hub's tokenizer_config.json files (Mistral-7B-Instruct-v0.2,
-// Llama-2-7b-chat-hf, Meta-Llama-3-8B-Instruct, Qwen2-*-Instruct). tools/gen_tokenizer_golden.py
-// renders the same strings with transformers for tests/golden/chat_templates.json.
-struct Known {
-  ChatFamily family;
-  const char* text;
-};
-const Known kKnown[] = {
-    {ChatFamily::kMistral,
-     "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != "
-     "(loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate "
-     "user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}"
-     "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
-     "{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant "
-     "roles are supported!') }}{% endif %}{% endfor %}"},
-    {ChatFamily::kLlama2,
-     "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set "
-     "system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set "
-     "system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] "
-     "== 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must "
-     "alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and "
-     "system_message != false %}{% set content = '<<SYS>>\\n' + system_message + "
-     "'\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}"
-     "{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + "
-     "' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + "
-     "eos_token }}{% endif %}{% endfor %}"},
-    {ChatFamily::kLlama3,
-     "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
-     "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim "
-     "+ '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}"
-     "{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant"
-     "<|end_header_id|>\n\n' }}{% endif %}"},
-    {ChatFamily::kChatML,
-     "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
-     "{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}"
-     "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
-     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"},
-};
 
 const char* kNames = "mistral, llama2, llama3, chatml";
 
@@ -59,11 +23,6 @@ std::string py_strip(const std::string& s) {
   while (a < e && space(cps[a].cp)) ++a;
   while (e > a && space(cps[e - 1].cp)) --e;
   return a == e ? "" : s.substr(cps[a].begin, cps[e - 1].end - cps[a].begin);
-}
-
-std::string trim_ascii(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
-  return a == std::string::npos ? "" : s.substr(a, e - a + 1);
 }
 
 void check_alternation(const std::vector<ChatMessage>& msgs, size_t first) {
@@ -93,27 +52,32 @@ ChatTemplate ChatTemplate::by_name(const std::string& name, std::string bos, std
   return ChatTemplate(f, std::move(bos), std::move(eos));
 }
 
-ChatTemplate ChatTemplate::detect(const std::string& tmpl, std::string bos, std::string eos,
-                                  const std::string& where) {
-  const std::string t = trim_ascii(tmpl);
-  for (const Known& k : kKnown)
-    if (t == k.text) return ChatTemplate(k.family, std::move(bos), std::move(eos));
-  throw InputError(detail::concat(
-      where, ": chat_template ",
-      tmpl.empty() ? std::string("is missing") : "is not one dkv recognises (" +
-                                                     std::to_string(tmpl.size()) + " chars)",
-      "; set the YAML key model.chat_template to one of ", kNames,
-      " (the family whose rendering the model expects)"));
+ChatTemplate ChatTemplate::from_jinja(const std::string& text, const nlohmann::ordered_json& specials,
+                                      const std::string& where) {
+  ChatTemplate t(ChatFamily::kJinja, "", "");
+  t.jinja_ = std::make_shared<const jinja::Template>(jinja::Template::parse(text, where));
+  t.specials_ = std::make_shared<const nlohmann::ordered_json>(specials);
+  return t;
 }
 
 ChatTemplate ChatTemplate::for_tokenizer(const Tokenizer& tok, const std::string& name) {
-  if (!name.empty()) return by_name(name, tok.bos_token(), tok.eos_token());
-  return detect(tok.chat_template(), tok.bos_token(), tok.eos_token(),
-                tok.source() + "/tokenizer_config.json");
+  if (!name.empty() && name != "auto") return by_name(name, tok.bos_token(), tok.eos_token());
+  const std::string where = tok.source() + ": chat_template";
+  if (tok.chat_template().empty())
+    throw InputError(detail::concat(where, " is missing; set the YAML key model.chat_template to one of ",
+                                    kNames, " (the family whose rendering the model expects)"));
+  // HF passes tokenizer.special_tokens_map, which holds only the tokens that are set.
+  // TODO: unk/pad/sep/cls/mask tokens too, once Tokenizer exposes them; no template in
+  // tools/check_chat_templates.py's corpus renders differently without them.
+  nlohmann::ordered_json specials = nlohmann::ordered_json::object();
+  if (!tok.bos_token().empty()) specials["bos_token"] = tok.bos_token();
+  if (!tok.eos_token().empty()) specials["eos_token"] = tok.eos_token();
+  return from_jinja(tok.chat_template(), specials, where);
 }
 
 const char* ChatTemplate::name() const {
   switch (family_) {
+    case ChatFamily::kJinja: return "auto";
     case ChatFamily::kMistral: return "mistral";
     case ChatFamily::kLlama2: return "llama2";
     case ChatFamily::kLlama3: return "llama3";
@@ -125,6 +89,18 @@ const char* ChatTemplate::name() const {
 std::string ChatTemplate::render(const std::vector<ChatMessage>& msgs, bool gen) const {
   std::string out;
   switch (family_) {
+    case ChatFamily::kJinja: {
+      // The variables of HF apply_chat_template: messages, tools and documents (None when not
+      // given), add_generation_prompt, then the special tokens map.
+      nlohmann::ordered_json vars = nlohmann::ordered_json::object();
+      auto& m = vars["messages"] = nlohmann::ordered_json::array();
+      for (const auto& msg : msgs) m.push_back({{"role", msg.role}, {"content", msg.content}});
+      vars["tools"] = nullptr;
+      vars["documents"] = nullptr;
+      vars["add_generation_prompt"] = gen;
+      for (auto it = specials_->begin(); it != specials_->end(); ++it) vars[it.key()] = it.value();
+      return jinja_->render(vars);
+    }
     case ChatFamily::kMistral:
       // add_generation_prompt is ignored: the text already ends with " [/INST]".
       out = bos_;

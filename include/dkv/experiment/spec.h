@@ -13,7 +13,7 @@ namespace dkv::experiment {
 
 struct ModelSpec {
   std::string path;                    // HF checkpoint directory (required)
-  std::string chat_template = "auto";  // auto (from tokenizer_config.json), mistral, llama2, llama3, chatml
+  std::string chat_template = "auto";  // auto (the tokenizer's Jinja template), mistral, llama2, llama3, chatml
   std::string dtype = "fp32";          // fp32, fp16, bf16
   std::string device = "auto";         // auto (GPU when built with CUDA and one is visible), cpu, cuda
   std::string quantization = "none";   // none, nf4, int8
@@ -37,6 +37,9 @@ struct SurrogateSpec {
       "type into Google to find this text. Output only the query with no quotes, alternatives, "
       "or explanation.";
   std::string document_block = "\n\nText:\n{document}";  // appended to the instruction
+  // Empty: the prompt has no system message, so the chat template's own default applies
+  // (SmolLM2's and Qwen's insert theirs); otherwise a {"role": "system"} message goes first.
+  std::string system_prompt;
   double temperature = 0.3;
   int64_t top_k = 50;   // HF generate()'s default when sampling
   double top_p = 1.0;

@@ -18,8 +18,9 @@ struct TextSide {
   std::optional<int64_t> bos_id;
   std::vector<int64_t> eos_ids;
   int64_t vocab_size = 0;
-  // The decoder's chat template with one user turn and the generation prompt, as text.
-  std::function<std::string(const std::string& user)> render_user_turn;
+  // The decoder's chat template with one user turn (after a system message when `system` is
+  // non-empty) and the generation prompt, as text.
+  std::function<std::string(const std::string& system, const std::string& user)> render_user_turn;
   // The embedding model's tokenizer (with special tokens, truncated as sentence-transformers).
   std::function<std::vector<int64_t>(const std::string&)> encode_for_embedding;
   std::string tokenizer_fingerprint;

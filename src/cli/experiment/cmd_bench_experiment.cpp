@@ -43,7 +43,7 @@ void bench_experiment(const Args& a) {
   spec.dataset.num_samples = a.samples;
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, nullptr);
   const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
-  const auto chat = tokenizer::ChatTemplate::for_tokenizer(tok);
+  const auto chat = tokenizer::ChatTemplate::for_tokenizer(tok, spec.model.chat_template);
   const auto decoder = random_decoder(a.shape.config(model::Architecture::mistral), at::kFloat);
   EncodeFn encode = [&](const std::string& t, bool sp) { return tok.encode(t, sp); };
 
@@ -64,7 +64,10 @@ void bench_experiment(const Args& a) {
       for (size_t i = first; i < last; ++i) {
         const auto user = spec.surrogate.instruction +
                           fill_template(spec.surrogate.document_block, samples[i].passage, "", "");
-        prompts.push_back(tok.encode(chat.render({{"user", user}}, true), false));
+        std::vector<tokenizer::ChatMessage> msgs;  // as generate_surrogates builds them
+        if (!spec.surrogate.system_prompt.empty()) msgs.push_back({"system", spec.surrogate.system_prompt});
+        msgs.push_back({"user", user});
+        prompts.push_back(tok.encode(chat.render(msgs, true), false));
         seeds.push_back(Rng::keyed({spec.runtime.seed, i, static_cast<uint64_t>(Stream::surrogate)}).next_u64());
       }
       model::GenerateOptions g;
