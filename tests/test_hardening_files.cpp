@@ -159,6 +159,15 @@ TEST(ResultsFileFaults, CorruptedDataIsRefusedNamingTheDataset) {
   expect_corruption_named(dir, "a passage that is easy to find", "samples/passage");
 }
 
+// Found by the checksums: a generated surrogate holding a NUL byte was cut at it by HDF5.
+TEST(ResultsFileFaults, NulByteInAStringIsKeptVisiblyNotCut) {
+  const auto path = test::scratch_dir("nul-string") + "/results.h5";
+  auto t = small_table();
+  t.rows[1].surrogate = std::string("before\0after", 12);
+  io::write_results(path, t);
+  EXPECT_EQ(io::read_results(path).rows[1].surrogate, "before\xEF\xBF\xBD" "after");
+}
+
 TEST(RunLock, SecondHolderIsRefusedNamingTheFirst) {
   const auto dir = test::scratch_dir("lock");
   io::RunLock first(dir);

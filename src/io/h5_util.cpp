@@ -143,10 +143,16 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   Handle ds(check(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                   "H5Dcreate2(" + name + ")"),
             H5Dclose);
+  // HDF5 stores C strings: a NUL byte (a generated surrogate can hold one) would cut the rest
+  // of the string silently, so it is stored as U+FFFD, visibly, and the checksum covers what is
+  // stored.
+  std::vector<std::string> stored(v);
+  for (auto& s : stored)
+    for (size_t at; (at = s.find('\0')) != std::string::npos;) s.replace(at, 1, "\xEF\xBF\xBD");
   std::vector<const char*> ptrs;
-  for (const auto& s : v) ptrs.push_back(s.c_str());
+  for (const auto& s : stored) ptrs.push_back(s.c_str());
   if (n) check_status(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "H5Dwrite(" + name + ")");
-  write_attr(ds, kChecksumAttr, strings_checksum(v));
+  write_attr(ds, kChecksumAttr, strings_checksum(stored));
 }
 
 namespace {

@@ -26,6 +26,7 @@ struct RunIdentity {
 
 struct SampleRow {
   bool done = false;  // committed: the row's numbers are final
+  // Stored as UTF-8 C strings: a NUL byte is written as U+FFFD (HDF5 would cut the string there).
   std::string query_id, query, passage, answer, surrogate, random_prefix, error;
   int64_t source_line = 0;
   double similarity = 0, seconds = 0;
