@@ -83,7 +83,7 @@ TEST(ExperimentSpec, ReportBlockOverridesTheStudysComparisons) {
 }
 
 TEST(ExperimentSpec, ShippedConfigsParse) {
-  for (const char* f : {"configs/demo.yaml", "configs/exp01_directed_kvcache.yaml",
+  for (const char* f : {"configs/demo.yaml", "configs/demo_tiny.yaml", "configs/exp01_directed_kvcache.yaml",
                         "configs/exp02_irrelevant_shuffled.yaml"}) {
     auto s = load_spec(test::source_path(f));
     EXPECT_GE(s.conditions.size(), 15u) << f;

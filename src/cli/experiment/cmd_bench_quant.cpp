@@ -23,7 +23,7 @@ namespace dkv::cli {
 namespace {
 
 struct Args {
-  std::string config = "configs/demo.yaml";
+  std::string config = "configs/demo_tiny.yaml";
   int64_t samples = 24;
   int rounds = 3;
 };

@@ -49,7 +49,7 @@ double run_rate(const std::string& config, int ranks, const std::string& out) {
 
 void add_bench_scaling(CLI::App& app) {
   struct Args {
-    std::string config = "configs/demo.yaml", out = "results/bench/scaling";
+    std::string config = "configs/demo_tiny.yaml", out = "results/bench/scaling";
     int ranks = 2;
   };
   auto a = std::make_shared<Args>();
