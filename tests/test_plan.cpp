@@ -52,6 +52,20 @@ class Plans : public ::testing::Test {
   SampleTexts texts_;
 };
 
+TEST_F(Plans, RowsWithoutABosEntryAreFlagged) {
+  for (const auto& c : plan().conditions) EXPECT_EQ(c.flags & kNoBosEntry, 0u) << "mistral_sp adds <s>";
+  // A tokenizer that adds no BOS (SmolLM2's GGUF): every row's cache starts without one.
+  const auto smol = tokenizer::Tokenizer::load(test::source_path("tests/data/gguf/tiny_llama_bpe.gguf"));
+  EncodeFn no_bos = [&](const std::string& t, bool) { return smol.encode(t, false); };
+  auto p = plan_sample(spec_, texts_, no_bos, smol.bos_id());
+  for (const auto& c : p.conditions) EXPECT_NE(c.flags & kNoBosEntry, 0u) << c.prefill_ids.size();
+  // With a BOS, a cut that drops it (keep_bos: false) is flagged too, and only that one.
+  spec_.conditions[index("C2")].keep_bos = false;
+  p = plan();
+  EXPECT_NE(p.conditions[index("C2")].flags & kNoBosEntry, 0u);
+  EXPECT_EQ(p.conditions[index("C4")].flags & kNoBosEntry, 0u);
+}
+
 TEST_F(Plans, CutKeepsBosAndJointDocumentTokens) {
   auto p = plan();
   const auto& c2 = p.conditions[index("C2")];

@@ -55,6 +55,9 @@ CachePlan plan_condition(const ExperimentSpec& spec, const ConditionSpec& c,
   std::string joint;
   for (const auto& s : seg_text) joint += s;
   p.prefill_ids = encode(joint, true);
+  // Tokenizers that add no BOS (SmolLM2, Qwen2) give caches without one; the report counts them.
+  const bool has_bos = bos && !p.prefill_ids.empty() && p.prefill_ids[0] == *bos;
+  if (!has_bos) p.flags |= kNoBosEntry;
   const bool any_cut = std::any_of(c.segments.begin(), c.segments.end(), [](auto& s) { return !s.keep; });
   if (!any_cut) return p;
 
@@ -70,7 +73,7 @@ CachePlan plan_condition(const ExperimentSpec& spec, const ConditionSpec& c,
     if (b != prefix_ids.size()) p.flags |= kBoundaryMismatch;
     start[j + 1] = std::max(b, start[j]);
   }
-  const bool has_bos = bos && !p.prefill_ids.empty() && p.prefill_ids[0] == *bos;
+  if (has_bos && !c.keep_bos && !c.segments[0].keep) p.flags |= kNoBosEntry;
   int64_t cut_so_far = 0;
   for (size_t j = 0; j < n; ++j) {
     for (size_t e = start[j]; e < start[j + 1]; ++e) {

@@ -42,12 +42,15 @@ ReportFiles report_results(const std::string& results_path, const std::string& o
   m.condition_names = table.condition_names;
   m.num_samples = static_cast<int64_t>(table.rows.size());
   m.non_finite.assign(table.condition_ids.size(), 0);
+  m.without_bos.assign(table.condition_ids.size(), 0);
   for (const auto& r : table.rows) {
     m.nll.insert(m.nll.end(), r.nll.begin(), r.nll.end());
     m.similarity.push_back(r.similarity);
     m.done.push_back(r.done);
     for (size_t c = 0; r.done && c < r.flags.size() && c < m.non_finite.size(); ++c)
       m.non_finite[c] += (r.flags[c] & experiment::kNonFinite) != 0;
+    for (size_t c = 0; r.done && c < r.flags.size() && c < m.without_bos.size(); ++c)
+      m.without_bos[c] += (r.flags[c] & experiment::kNoBosEntry) != 0;
   }
   auto dir = out_dir.empty() ? std::filesystem::path(results_path).parent_path().string() : out_dir;
   if (dir.empty()) dir = ".";

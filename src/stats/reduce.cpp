@@ -208,6 +208,17 @@ Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
   if (r.num_done < r.num_samples)
     r.notes.push_back("partial results: " + std::to_string(r.num_done) + " of " +
                       std::to_string(r.num_samples) + " samples completed; reporting on those");
+  if (!m.without_bos.empty()) {
+    int64_t without = 0;
+    for (auto n : m.without_bos) without += n;
+    const int64_t rows = r.num_done * static_cast<int64_t>(m.condition_ids.size());
+    if (rows > 0 && without == rows)
+      r.notes.push_back("no cache of this run starts with a BOS entry: the tokenizer adds none, so keep_bos "
+                        "changes nothing (configs/README.md)");
+    else if (without > 0)
+      r.notes.push_back(std::to_string(without) + " of " + std::to_string(rows) +
+                        " rows' caches start without a BOS entry (cut with keep_bos: false)");
+  }
 
   const size_t C = m.condition_ids.size();
   // Per-condition marginals (figure).

@@ -21,6 +21,7 @@ enum PlanFlag : uint32_t {
   kBoundaryMismatch = 1u << 0,  // a segment prefix did not tokenize as a prefix of the joint text
   kFailed = 1u << 1,            // the row could not be computed (see the sample's error text)
   kNonFinite = 1u << 2,         // computed without error, but the NLL is NaN or infinite
+  kNoBosEntry = 1u << 3,        // the cache does not start with a BOS entry (none added, or cut)
 };
 
 struct CachePlan {

@@ -16,6 +16,7 @@ struct ResultMatrix {
   std::vector<double> similarity;            // [N] surrogate-query similarity; NaN allowed; may be empty
   std::vector<bool> done;                    // [N] committed rows; only these are reported
   std::vector<int64_t> non_finite;           // [C] done rows computed without error but NaN/inf; may be empty
+  std::vector<int64_t> without_bos;          // [C] done rows whose cache starts without a BOS entry; may be empty
 
   double at(int64_t sample, size_t condition) const {
     return nll[static_cast<size_t>(sample) * condition_ids.size() + condition];
