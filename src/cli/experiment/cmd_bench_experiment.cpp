@@ -25,8 +25,9 @@ namespace dkv::cli {
 namespace {
 
 struct Args {
-  std::string config = "configs/demo.yaml";
+  std::string config = "configs/demo_tiny.yaml";
   std::string tokenizer = "tests/data/tokenizers/mistral_sp";
+  std::string model;  // a real checkpoint (HF folder or GGUF file); empty: a random model of the --shape
   int64_t samples = 6, chunk = 4;
   BenchModelShape shape;
 };
@@ -42,15 +43,18 @@ void bench_experiment(const Args& a) {
   auto spec = load_spec(a.config);
   spec.dataset.num_samples = a.samples;
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, nullptr);
-  const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
+  const auto tok = tokenizer::Tokenizer::load(a.model.empty() ? a.tokenizer : a.model);
   const auto chat = tokenizer::ChatTemplate::for_tokenizer(tok, spec.model.chat_template);
-  const auto decoder = random_decoder(a.shape.config(model::Architecture::mistral), at::kFloat);
+  const auto decoder = a.model.empty() ? random_decoder(a.shape.config(model::Architecture::mistral), at::kFloat)
+                                       : model::Decoder::load(a.model, {at::kFloat, at::kCPU});
+  const auto& mc = decoder.config();
   EncodeFn encode = [&](const std::string& t, bool sp) { return tok.encode(t, sp); };
 
   std::cout << bench_environment() << "\n";
-  std::printf("workload: %zu demo samples x %zu conditions, mistral %lld layers, hidden %lld, vocab %lld, "
-              "%.1fM parameters, fp32\n", samples.size(), spec.conditions.size(), (long long)a.shape.layers,
-              (long long)a.shape.hidden, (long long)a.shape.vocab, decoder.parameter_count() / 1e6);
+  std::printf("workload: %zu demo samples x %zu conditions, %s (%s) %lld layers, hidden %lld, vocab %lld, "
+              "%.1fM parameters, fp32\n", samples.size(), spec.conditions.size(),
+              a.model.empty() ? "random" : a.model.c_str(), mc.architecture_name.c_str(), (long long)mc.num_hidden_layers,
+              (long long)mc.hidden_size, (long long)mc.vocab_size, decoder.parameter_count() / 1e6);
 
   auto run_mode = [&](bool naive) {
     ModeResult r;
@@ -126,7 +130,9 @@ void add_bench_experiment(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = bench->add_subcommand("experiment", "the demo workload, notebook-shaped vs optimized");
   cmd->add_option("--config", a->config, "experiment YAML whose dataset, texts and conditions to use");
-  cmd->add_option("--tokenizer", a->tokenizer, "HF tokenizer directory");
+  cmd->add_option("--tokenizer", a->tokenizer, "HF tokenizer directory (for the random model)");
+  cmd->add_option("--model", a->model,
+                  "a real model (HF folder or GGUF file, with its own tokenizer) instead of a random one of --shape");
   cmd->add_option("--samples", a->samples, "samples to run in each mode");
   cmd->add_option("--chunk", a->chunk, "samples per optimized work unit");
   a->shape.add_options(cmd);
