@@ -1,3 +1,4 @@
+// Chat templates in experiments: surrogate.system_prompt reaches the surrogate prompt, and
 // `dkv bench experiment --config` renders its prompts with the config's model.chat_template (a
 // tokenizer without a chat template then still works when the config names a built-in).
 #include <gtest/gtest.h>
@@ -9,7 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dkv/core/error.h"
 #include "dkv/core/json_util.h"
+#include "dkv/experiment/spec.h"
+#include "dkv/experiment/text_side.h"
 #include "support.h"
 
 namespace {
@@ -48,9 +52,38 @@ std::string slurp(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+TEST(ExperimentChat, SystemPromptIsReadAndStoredOnlyWhenSet) {
+  const std::string dir = dkv::test::scratch_dir("chat_spec");
+  auto spec_with = [&](const std::string& surrogate_block) {
+    const std::string path = dir + "/spec.yaml";
+    std::ofstream(path) << "name: chat_spec\nmodel:\n  path: m\nembedding:\n  path: e\ndataset:\n  path: d\n"
+                        << surrogate_block;
+    return dkv::experiment::load_spec(path);
+  };
+  const auto plain = spec_with("");
+  EXPECT_EQ(plain.surrogate.system_prompt, "");
+  // Absent from the resolved config when unset, so existing configs keep their config hash.
+  EXPECT_EQ(dkv::experiment::resolved_yaml(plain).find("system_prompt"), std::string::npos);
+  const auto set = spec_with("surrogate:\n  system_prompt: \"Be terse.\"\n");
+  EXPECT_EQ(set.surrogate.system_prompt, "Be terse.");
+  EXPECT_NE(dkv::experiment::resolved_yaml(set).find("system_prompt: \"Be terse.\""), std::string::npos)
+      << dkv::experiment::resolved_yaml(set);
+}
+
+TEST(ExperimentChat, SystemPromptGoesFirstInTheSurrogatePrompt) {
+  const std::string tok = dkv::test::source_path("tests/data/tokenizers/mistral_sp");
+  const std::string emb = dkv::test::source_path("tests/data/tokenizers/bert_wp");
+  // auto: mistral_sp's own Jinja template (Mistral's, which takes no system message).
+  const auto own = dkv::experiment::load_text_side(tok, "auto", emb, 128);
+  EXPECT_EQ(own.render_user_turn("", "hi"), "<s>[INST] hi [/INST]");
+  EXPECT_THROW(own.render_user_turn("Be terse.", "hi"), dkv::InputError);
+  const auto chatml = dkv::experiment::load_text_side(tok, "chatml", emb, 128);
+  EXPECT_EQ(chatml.render_user_turn("Be terse.", "hi"),
+            "<|im_start|>system\nBe terse.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+}
+
 TEST(BenchExperiment, UsesTheConfigsChatTemplate) {
   const std::string dir = dkv::test::scratch_dir("bench_chat");
-  if (run("--help", dir + "/help.txt") != 0) GTEST_SKIP() << "dkv built without the experiment module";
   const std::string tok = tokenizer_without_template(dkv::test::scratch_dir("bench_chat_tok"));
   const std::string shape = " --samples 1 --chunk 1 --layers 1 --hidden 64 --intermediate 128 --heads 2 "
                             "--kv-heads 1 --vocab 1620";

@@ -231,6 +231,12 @@ CASES = [
      "{{ 'a-b-c'.split('-', 1) }} {{ 'aXbX'.count('X') }} {{ ', '.join(['a', 'b']) }} {{ 'ab\\ncd\\r\\nef'.splitlines() }} {{ 'x'.join('abc') }}"),
     ('error_too_few_format_args',
      "{{ '%s %s' % ('a',) }}"),
+    ('int_dict_keys',
+     "{% set b = {0: 'zero', 512: 'x', none: 'n'} %}{{ b }} {{ b[512] }} {{ b[0] }} {{ b.get(512) }} {{ 512 in b }} "
+     "{{ '512' in b }} {{ b | tojson }} {{ b.items() | list }}{% for k in b if k is number %}{{ k + 1 }},{% endfor %}"
+     "{{ {2: 'b', 1: 'a'} | dictsort }} {{ b[True] }} {{ {1: 'one'}[1.0] }}"),
+    ('error_unhashable_key',
+     "{{ {[1]: 2} }}"),
 ]
 
 

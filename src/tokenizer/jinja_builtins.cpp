@@ -154,7 +154,7 @@ const std::map<std::string, FilterFn>& filters() {
       bool by_value = by && to_str(*by) == "value";
       if (by && !by_value && to_str(*by) != "key") throw EvalError{"You can only sort by either \"key\" or \"value\""};
       List items;
-      for (const auto& kv : v.dict->items) items.push_back(Value::make_list({Value::string(kv.first), kv.second}, true));
+      for (const auto& kv : v.dict->items) items.push_back(Value::make_list({key_value(kv.first), kv.second}, true));
       bool rev = arg_bool(a, 2, "reverse", false);
       std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) {
         Value kx = sort_key((*x.list)[by_value ? 1 : 0], nullptr, cs), ky = sort_key((*y.list)[by_value ? 1 : 0], nullptr, cs);
@@ -217,7 +217,7 @@ const std::map<std::string, FilterFn>& filters() {
       if (v.is_undefined()) return Value::make_list({});
       if (v.kind != Kind::kDict) throw EvalError{"Can only get item pairs from a mapping."};
       List out;
-      for (const auto& kv : v.dict->items) out.push_back(Value::make_list({Value::string(kv.first), kv.second}, true));
+      for (const auto& kv : v.dict->items) out.push_back(Value::make_list({key_value(kv.first), kv.second}, true));
       return Value::make_list(std::move(out));
     };
     f["join"] = [](const Value& v, const Args& a) {
@@ -472,7 +472,7 @@ bool py_contains(const Value& container, const Value& item) {
     case Kind::kList:
       return std::any_of(container.list->begin(), container.list->end(),
                          [&](const Value& x) { return equals(x, item); });
-    case Kind::kDict: return item.kind == Kind::kString && container.dict->find(item.s) != nullptr;
+    case Kind::kDict: return container.dict->find(dict_key(item)) != nullptr;
     default:
       throw EvalError{std::string("argument of type '") + type_name(container) + "' is not iterable"};
   }

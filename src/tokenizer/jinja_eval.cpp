@@ -374,9 +374,7 @@ class Renderer {
         Dict d;
         for (const auto& kv : e.items) {
           Value k = eval(*kv.first, scope);
-          if (k.kind != Kind::kString)
-            fail(kv.first->pos, std::string("unsupported: dict literal key of type ") + type_name(k) + " (dkv dicts have string keys)");
-          d.set(k.s, eval(*kv.second, scope));
+          d.set(dict_key(k), eval(*kv.second, scope));
         }
         return Value::make_dict(std::move(d));
       }

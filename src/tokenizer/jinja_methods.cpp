@@ -219,14 +219,13 @@ Value dict_method(const Value& d, const std::string& m, const Args& a) {
     const Value* k = a.get(0, "key");
     if (!k) throw EvalError{"get expected at least 1 argument, got 0"};
     const Value* dflt = a.get(1, "default");
-    if (k->kind == Kind::kString)
-      if (const Value* v = d.dict->find(k->s)) return *v;
+    if (const Value* v = d.dict->find(dict_key(*k))) return *v;
     return dflt ? *dflt : Value::none();
   }
   List out;
   for (const auto& kv : d.dict->items) {
-    if (m == "items") out.push_back(Value::make_list({Value::string(kv.first), kv.second}, true));
-    else if (m == "keys") out.push_back(Value::string(kv.first));
+    if (m == "items") out.push_back(Value::make_list({key_value(kv.first), kv.second}, true));
+    else if (m == "keys") out.push_back(key_value(kv.first));
     else if (m == "values") out.push_back(kv.second);
   }
   if (m == "copy") return Value::make_dict(*d.dict);
@@ -289,6 +288,12 @@ Value get_attr(const Value& obj, const std::string& name) {
 
 Value get_item(const Value& obj, const Value& key) {
   if (obj.is_undefined()) undefined_error(obj);
+  if (obj.kind == Kind::kDict && key.kind != Kind::kString) {
+    if (key.kind == Kind::kList || key.kind == Kind::kDict)  // unhashable: TypeError, so undefined
+      return Value::undefined("'dict object' has no attribute " + repr(key));
+    if (const Value* v = obj.dict->find(dict_key(key))) return *v;
+    return Value::undefined("'dict object' has no attribute " + repr(key));
+  }
   if (key.kind == Kind::kInt || key.kind == Kind::kBool) {
     int64_t i = key.kind == Kind::kBool ? key.b : key.i;
     if (obj.kind == Kind::kList || obj.kind == Kind::kString) {

@@ -31,6 +31,28 @@ const Value* Args::get(size_t i, const char* name) const {
   return nullptr;
 }
 
+// Non-str keys are prefixed with a control byte no template text carries.
+std::string dict_key(const Value& k) {
+  switch (k.kind) {
+    case Kind::kString: return k.s;
+    case Kind::kBool: return "\x02" + std::to_string(int{k.b});
+    case Kind::kInt: return "\x02" + std::to_string(k.i);
+    case Kind::kFloat:
+      if (std::isfinite(k.f) && k.f == std::trunc(k.f) && std::fabs(k.f) < 9e18)
+        return "\x02" + std::to_string(static_cast<int64_t>(k.f));
+      return "\x03" + py_float_repr(k.f);
+    case Kind::kNone: return "\x04";
+    default: throw EvalError{std::string("unhashable type: '") + type_name(k) + "'"};
+  }
+}
+
+Value key_value(const std::string& s) {
+  if (s.empty() || s[0] > '\x04' || s[0] < '\x02') return Value::string(s);
+  if (s[0] == '\x02') return Value::integer(std::strtoll(s.c_str() + 1, nullptr, 10));
+  if (s[0] == '\x03') return Value::number(std::strtod(s.c_str() + 1, nullptr));
+  return Value::none();
+}
+
 Value Value::make_list(List xs, bool is_tuple) {
   Value v;
   v.kind = Kind::kList;
@@ -215,7 +237,7 @@ std::string repr_items(const List& xs) {
 std::string repr_dict(const Dict& d) {
   std::string out = "{";
   for (size_t k = 0; k < d.items.size(); ++k)
-    out += (k ? ", " : "") + repr_string(d.items[k].first) + ": " + repr(d.items[k].second);
+    out += (k ? ", " : "") + repr(key_value(d.items[k].first)) + ": " + repr(d.items[k].second);
   return out + "}";
 }
 
@@ -309,7 +331,7 @@ List iterate(const Value& v) {
     case Kind::kList: return *v.list;
     case Kind::kDict: {
       List keys;
-      for (const auto& kv : v.dict->items) keys.push_back(Value::string(kv.first));
+      for (const auto& kv : v.dict->items) keys.push_back(key_value(kv.first));
       return keys;
     }
     case Kind::kString: {
@@ -430,13 +452,17 @@ void dump(const Value& v, const JsonStyle& st, int level, std::string& out) {
       if (v.dict->items.empty()) { out += "{}"; return; }
       auto items = v.dict->items;
       if (st.sort_keys)
-        std::stable_sort(items.begin(), items.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+          return less(key_value(a.first), key_value(b.first));
+        });
       out += "{";
       for (size_t k = 0; k < items.size(); ++k) {
         if (k) out += st.item_sep;
         if (st.pretty) newline(level + 1);
-        out += json_string(items[k].first, st.ensure_ascii) + st.key_sep;
+        const Value key = key_value(items[k].first);
+        std::string key_text = key.kind == Kind::kString ? key.s : key.kind == Kind::kNone ? "null"
+                             : key.kind == Kind::kInt ? std::to_string(key.i) : py_float_repr(key.f);
+        out += json_string(key_text, st.ensure_ascii) + st.key_sep;
         dump(items[k].second, st, level + 1, out);
       }
       if (st.pretty) newline(level);

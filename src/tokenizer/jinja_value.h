@@ -22,7 +22,9 @@ struct EvalError {
 struct Value;
 using List = std::vector<Value>;
 
-// A Python dict with string keys: insertion-ordered, as Python 3.7+ dicts are.
+// A Python dict: insertion-ordered, as Python 3.7+ dicts are. Keys are held as strings; a key
+// that is not a str (an int in a literal such as {0: 0, 512: 128}) is held as its dict_key
+// encoding, which key_value decodes.
 struct Dict {
   std::vector<std::pair<std::string, Value>> items;
   const Value* find(const std::string& key) const;
@@ -68,6 +70,11 @@ struct Value {
   bool is_undefined() const { return kind == Kind::kUndefined; }
   bool is_number() const { return kind == Kind::kInt || kind == Kind::kFloat || kind == Kind::kBool; }
 };
+
+// Python hashing for dict keys: str as itself; int, bool and integral floats as one key (1 ==
+// 1.0 == True); other floats and None by value. Throws EvalError for unhashable values.
+std::string dict_key(const Value& key);
+Value key_value(const std::string& stored);
 
 Value from_json(const nlohmann::ordered_json& j);
 const char* type_name(const Value& v);  // Python's type name: str, int, list, dict, ...
