@@ -3,6 +3,7 @@
 // metadata against HF tokenizers. Goldens and files: tools/gen_gguf_golden.py.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "dkv/core/json_util.h"
@@ -150,6 +151,30 @@ TEST_F(TinyGguf, SpecialTokensAndBosComeFromTheMetadata) {
   EXPECT_EQ(spm.bos_token(), "<s>");
   EXPECT_EQ(spm.eos_token(), "</s>");
   EXPECT_EQ(spm.decode(spm.encode("Query: what is 42?", false)), "Query: what is 42?");
+}
+
+}  // namespace
+}  // namespace dkv::model
+
+namespace dkv::model {
+namespace {
+
+TEST(GgufImport, TheHfFolderLoadsToTheSameModelAndTokenizer) {
+  const auto gguf = test::source_path("tests/data/gguf/tiny_llama_bpe.gguf");
+  const auto dir = test::scratch_dir("gguf-import") + "/hf";
+  const auto cmd = std::string(DKV_BINARY) + " import-gguf " + gguf + " " + dir + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const auto from_gguf = Decoder::load(gguf), from_dir = Decoder::load(dir);
+  ForwardInput in;
+  in.ids = at::tensor(std::vector<int64_t>{5, 17, 300, 2, 99}, at::kLong).view({1, 5});
+  EXPECT_TRUE(at::equal(from_gguf.forward(in), from_dir.forward(in))) << "fp32 copies of the same weights";
+  const auto a = tokenizer::Tokenizer::load(gguf), b = tokenizer::Tokenizer::load(dir);
+  const std::string text = "The price is $4.5 million <|eot_id|> answer\n\nQuery:";
+  EXPECT_EQ(a.encode(text, true), b.encode(text, true));
+  EXPECT_EQ(a.chat_template(), b.chat_template());
+  EXPECT_EQ(a.bos_token(), b.bos_token());
+  // A second import into the same folder is refused: nothing already written is replaced.
+  EXPECT_NE(std::system((cmd + " 2>/dev/null").c_str()), 0);
 }
 
 }  // namespace
