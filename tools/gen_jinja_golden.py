@@ -237,6 +237,8 @@ CASES = [
      "{{ {2: 'b', 1: 'a'} | dictsort }} {{ b[True] }} {{ {1: 'one'}[1.0] }}"),
     ('error_unhashable_key',
      "{{ {[1]: 2} }}"),
+    ('unicode_whitespace_control',
+     "a\u3000 {%- if true %}x{% endif -%}\u00a0\u2003b {{- ' c' }}\u2028 {#- z #}d\u00a0\n  {% if true %}e{% endif %}"),
 ]
 
 

@@ -75,18 +75,30 @@ class Lexer {
     throw InputError(detail::concat(where_, ":", ps.line, ":", ps.col, ": ", msg));
   }
 
-  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+  // Bytes of the whitespace character at p (0 if none): Python's str.isspace() set, which both
+  // str.rstrip() and the `\s` of jinja2's (Unicode) regexes use.
+  static size_t space_at(const std::string& s, size_t p) {
+    const unsigned char c = static_cast<unsigned char>(s[p]);
+    if (c < 0x80) return py_isspace(c) ? 1 : 0;
+    const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (p + n > s.size()) return 0;
+    auto cps = to_cps(s.substr(p, n));
+    return cps.size() == 1 && py_isspace(cps[0]) ? n : 0;
+  }
 
-  // str.rstrip() on the ASCII whitespace Jinja2 templates contain.
-  // TODO: Python also strips Unicode spaces (U+00A0, U+3000); no chat template relies on it.
   static std::string rstrip(const std::string& s) {
-    size_t e = s.size();
-    while (e > 0 && is_space(s[e - 1])) --e;
-    return s.substr(0, e);
+    auto cps = to_cps(s);
+    size_t e = cps.size();
+    while (e > 0 && py_isspace(cps[e - 1])) --e;
+    return from_cps(cps, 0, e);
   }
 
   size_t skip_space(size_t p) const {
-    while (p < src_.size() && is_space(src_[p])) ++p;
+    while (p < src_.size()) {
+      size_t n = space_at(src_, p);
+      if (n == 0) break;
+      p += n;
+    }
     return p;
   }
 
