@@ -96,6 +96,22 @@ TEST(Jinja, UnimplementedConstructsFailOnlyWhenReached) {
   EXPECT_NE(error_of("{{ {[1]: 2} }}").find("unhashable type: 'list'"), std::string::npos);
 }
 
+// Templates come from model files: nesting, chains, recursion and repetition are bounded, and
+// each limit is an InputError, not a crash.
+TEST(Jinja, HostileTemplatesAreErrorsNotCrashes) {
+  EXPECT_NE(error_of("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}").find("nested more than"), std::string::npos);
+  std::string chain = "{{ 1";
+  for (int k = 0; k < 5000; ++k) chain += " + 1";
+  EXPECT_NE(error_of(chain + " }}").find("chains more than"), std::string::npos);
+  std::string ifs;
+  for (int k = 0; k < 1000; ++k) ifs += "{% if true %}";
+  EXPECT_NE(error_of(ifs).find("nested more than"), std::string::npos);
+  EXPECT_NE(error_of("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}").find("maximum recursion depth"),
+            std::string::npos);
+  EXPECT_NE(error_of("{{ 'x' * 1000000000 }}").find("64 MiB"), std::string::npos);
+  EXPECT_NE(error_of("{{ range(1000000) | length }}").find("MAX_RANGE"), std::string::npos);
+}
+
 TEST(Jinja, RaiseExceptionCarriesTheMessageAndLine) {
   const std::string msg = error_of("\n{{ raise_exception('Only user and assistant roles are supported!') }}");
   EXPECT_NE(msg.find("t:2:"), std::string::npos) << msg;

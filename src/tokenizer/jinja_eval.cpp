@@ -41,6 +41,9 @@ double float_value(const Value& v) { return v.kind == Kind::kFloat ? v.f : stati
 }
 
 Value repeat(const Value& seq, int64_t n) {
+  const size_t unit = seq.kind == Kind::kString ? seq.s.size() : seq.list->size();
+  if (n > 0 && unit > 0 && static_cast<uint64_t>(n) > (size_t{64} << 20) / unit)
+    throw EvalError{"sequence repetition past 64 MiB refused"};
   if (seq.kind == Kind::kString) {
     std::string out;
     for (int64_t k = 0; k < n; ++k) out += seq.s;
@@ -179,6 +182,8 @@ class Renderer {
  private:
   const Program& prog_;
   Scope globals_, root_;
+  int macro_depth_ = 0;  // Python's recursion limit stops runaway macros in Jinja2
+  int eval_depth_ = 0;   // bounds the C++ stack on trees the parser's limits still allow
 
   [[noreturn]] void fail(Pos ps, const std::string& msg) const {
     throw InputError(detail::concat(prog_.where, ":", ps.line, ":", ps.col, ": ", msg));
@@ -270,6 +275,11 @@ class Renderer {
   }
 
   Value call_macro(const Stmt& m, const Args& a) {
+    struct Depth {
+      int& d;
+      ~Depth() { --d; }
+    } depth{++macro_depth_};
+    if (macro_depth_ > 100) throw EvalError{"maximum recursion depth exceeded in macro '" + m.text + "'"};
     Scope frame{{}, &root_};
     List varargs;
     for (size_t k = 0; k < a.pos.size(); ++k) {
@@ -351,7 +361,12 @@ class Renderer {
 
   // EvalErrors get the position of the innermost node they came from.
   Value eval(const Expr& e, const Scope& scope) {
+    struct Depth {
+      int& d;
+      ~Depth() { --d; }
+    } depth{++eval_depth_};
     try {
+      if (eval_depth_ > 2000) throw EvalError{"expression nested too deeply to evaluate"};
       return eval_node(e, scope);
     } catch (const EvalError& err) {
       fail(e.pos, err.message);

@@ -25,6 +25,22 @@ class Parser {
   size_t k_ = 0;
   const std::string& where_;
   std::string end_tag_;  // the tag that ended the last parse_body
+  // Templates come from model files (untrusted): nesting and operator chains are bounded so
+  // that parsing, evaluating and freeing the tree cannot exhaust the stack.
+  static constexpr int kMaxNesting = 200, kMaxChain = 200;
+  int depth_ = 0;
+
+  struct Nest {
+    Parser& p;
+    Nest(Parser& parser, Pos ps) : p(parser) {
+      if (++p.depth_ > kMaxNesting)
+        p.fail(ps, "template nested more than " + std::to_string(kMaxNesting) + " levels deep");
+    }
+    ~Nest() { --p.depth_; }
+  };
+  void link(int& n) const {
+    if (++n > kMaxChain) fail(cur().pos, "expression chains more than " + std::to_string(kMaxChain) + " operators");
+  }
 
   const Token& cur() const { return t_[k_]; }
   const Token& peek(size_t n = 1) const { return t_[std::min(k_ + n, t_.size() - 1)]; }
@@ -73,6 +89,7 @@ class Parser {
   // Statements up to one of `ends` (a block tag name), which is consumed into end_tag_ with
   // its '{%' but not its '%}'.
   Body parse_body(const std::set<std::string>& ends) {
+    Nest nest(*this, cur().pos);
     Body body;
     while (true) {
       const Token& tok = cur();
@@ -309,8 +326,11 @@ class Parser {
   }
 
   ExprPtr parse_expression() {
+    Nest nest(*this, cur().pos);
     ExprPtr e = parse_or();
+    int n = 0;
     while (is_name("if")) {
+      link(n);
       Pos ps = cur().pos;
       next();
       auto c = make(Expr::kCondExpr, ps);
@@ -337,7 +357,9 @@ class Parser {
 
   ExprPtr parse_or() {
     ExprPtr e = parse_and();
+    int n = 0;
     while (is_name("or")) {
+      link(n);
       Pos ps = next().pos;
       e = binary(Expr::kOr, ps, std::move(e), parse_and());
     }
@@ -346,7 +368,9 @@ class Parser {
 
   ExprPtr parse_and() {
     ExprPtr e = parse_not();
+    int n = 0;
     while (is_name("and")) {
+      link(n);
       Pos ps = next().pos;
       e = binary(Expr::kAnd, ps, std::move(e), parse_not());
     }
@@ -355,6 +379,7 @@ class Parser {
 
   ExprPtr parse_not() {
     if (is_name("not")) {
+      Nest nest(*this, cur().pos);
       auto e = make(Expr::kNot, next().pos);
       e->args.push_back(parse_not());
       return e;
@@ -385,6 +410,7 @@ class Parser {
       }
       if (operands.empty()) operands.push_back(std::move(e));
       ops.push_back(op);
+      if (static_cast<int>(ops.size()) > kMaxChain) fail(cur().pos, "too many chained comparisons");
       operands.push_back(parse_math1());
     }
     if (ops.empty()) return e;
@@ -396,7 +422,9 @@ class Parser {
 
   ExprPtr parse_math1() {
     ExprPtr e = parse_concat();
+    int n = 0;
     while (is_op("+") || is_op("-")) {
+      link(n);
       Token op = next();
       e = binary(Expr::kBinary, op.pos, std::move(e), parse_concat(), op.text);
     }
@@ -405,7 +433,9 @@ class Parser {
 
   ExprPtr parse_concat() {
     ExprPtr e = parse_math2();
+    int n = 0;
     while (is_op("~")) {
+      link(n);
       Token op = next();
       e = binary(Expr::kBinary, op.pos, std::move(e), parse_math2(), "~");
     }
@@ -414,7 +444,9 @@ class Parser {
 
   ExprPtr parse_math2() {
     ExprPtr e = parse_pow();
+    int n = 0;
     while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
+      link(n);
       Token op = next();
       e = binary(Expr::kBinary, op.pos, std::move(e), parse_pow(), op.text);
     }
@@ -423,7 +455,9 @@ class Parser {
 
   ExprPtr parse_pow() {
     ExprPtr e = parse_unary(true);
+    int n = 0;
     while (is_op("**")) {
+      link(n);
       Token op = next();
       e = binary(Expr::kBinary, op.pos, std::move(e), parse_unary(true), "**");
     }
@@ -431,6 +465,7 @@ class Parser {
   }
 
   ExprPtr parse_unary(bool with_filter) {
+    Nest nest(*this, cur().pos);
     ExprPtr e;
     if (is_op("-") || is_op("+")) {
       Token op = next();
@@ -512,7 +547,7 @@ class Parser {
   }
 
   ExprPtr parse_postfix(ExprPtr e) {
-    while (true) {
+    for (int n = 0;; link(n)) {
       if (is_op(".") || is_op("[")) e = parse_subscript(std::move(e));
       else if (is_op("(")) e = parse_call(std::move(e));
       else return e;
@@ -520,7 +555,7 @@ class Parser {
   }
 
   ExprPtr parse_filter_expr(ExprPtr e) {
-    while (true) {
+    for (int n = 0;; link(n)) {
       if (is_op("|")) e = parse_filter(std::move(e), true);
       else if (is_name("is")) e = parse_test(std::move(e));
       else if (is_op("(")) e = parse_call(std::move(e));
