@@ -10,7 +10,6 @@
 #include "cuda/nf4_matmul_kernel.h"
 #include "cuda/launch_util.h"
 #include "cuda/launchers.h"
-#include "dkv/ops/dequantize.h"
 
 namespace dkv::cuda {
 
@@ -18,7 +17,7 @@ namespace {
 // Contiguous views of an NF4 weight's absmax pieces, alive until the launch is queued (the
 // caching allocator keeps their memory for the stream's later work), and the kernel's view.
 struct DeviceScales {
-  explicit DeviceScales(const ops::Nf4Scales& s) {
+  explicit DeviceScales(const Nf4Scales& s) {
     if (!s.double_quantized()) {
       absmax = s.absmax.contiguous();
       source.absmax = absmax.data_ptr<float>();
@@ -38,7 +37,7 @@ struct DeviceScales {
 };
 }  // namespace
 
-at::Tensor dequantize_nf4(const at::Tensor& packed, const ops::Nf4Scales& scales, int64_t numel,
+at::Tensor dequantize_nf4(const at::Tensor& packed, const Nf4Scales& scales, int64_t numel,
                           int64_t blocksize, at::ScalarType dtype) {
   const c10::cuda::CUDAGuard guard(packed.device());
   auto p_in = packed.contiguous();
@@ -50,7 +49,7 @@ at::Tensor dequantize_nf4(const at::Tensor& packed, const ops::Nf4Scales& scales
   p.out = out.data_ptr();
   p.numel = numel;
   p.blocksize = blocksize;
-  std::copy(ops::nf4_code().begin(), ops::nf4_code().end(), p.code);
+  std::copy(nf4_code().begin(), nf4_code().end(), p.code);
   p.dtype = float_dtype(dtype);
   check_launch(launch_dequantize_nf4(p, c10::cuda::getCurrentCUDAStream().stream()), "dequantize_nf4");
   return out;
@@ -73,7 +72,7 @@ at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scale, at
   return out;
 }
 
-at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const ops::Nf4Scales& scales, int64_t N,
+at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const Nf4Scales& scales, int64_t N,
                       int64_t K, int64_t blocksize) {
   const c10::cuda::CUDAGuard guard(x.device());
   const DeviceScales s(scales);
@@ -88,7 +87,7 @@ at::Tensor nf4_matmul(const at::Tensor& x, const at::Tensor& packed, const ops::
   p.N = N;
   p.K = K;
   p.blocksize = blocksize;
-  std::copy(ops::nf4_code().begin(), ops::nf4_code().end(), p.code);
+  std::copy(nf4_code().begin(), nf4_code().end(), p.code);
   p.dtype = float_dtype(x.scalar_type());
   check_launch(launch_nf4_matmul(p, c10::cuda::getCurrentCUDAStream().stream()), "nf4_matmul");
   return y;

@@ -11,9 +11,9 @@ namespace {
 }
 }  // namespace
 
-void rotate_keys(at::Tensor&, const at::Tensor&, const cache::RopeSpec&) { no_cuda("rotate_keys"); }
+void rotate_keys(at::Tensor&, const at::Tensor&, const RopeSpec&) { no_cuda("rotate_keys"); }
 
-at::Tensor dequantize_nf4(const at::Tensor&, const ops::Nf4Scales&, int64_t, int64_t, at::ScalarType) {
+at::Tensor dequantize_nf4(const at::Tensor&, const Nf4Scales&, int64_t, int64_t, at::ScalarType) {
   no_cuda("dequantize_nf4");
 }
 
@@ -21,7 +21,7 @@ at::Tensor dequantize_int8_rows(const at::Tensor&, const at::Tensor&, at::Scalar
   no_cuda("dequantize_int8_rows");
 }
 
-at::Tensor nf4_matmul(const at::Tensor&, const at::Tensor&, const ops::Nf4Scales&, int64_t, int64_t, int64_t) {
+at::Tensor nf4_matmul(const at::Tensor&, const at::Tensor&, const Nf4Scales&, int64_t, int64_t, int64_t) {
   no_cuda("nf4_matmul");
 }
 

@@ -21,9 +21,9 @@
 #include "dkv/core/error.h"
 #include "dkv/core/fingerprint.h"
 #include "dkv/experiment/chunk.h"
+#include "dkv/experiment/token_dump.h"
 #include "dkv/io/results_file.h"
 #include "dkv/io/run_lock.h"
-#include "dkv/io/token_dump.h"
 #include "dkv/dist/row_codec.h"
 #include "dkv/dist/stop_signal.h"
 #include "dkv/dist/world.h"
@@ -255,7 +255,7 @@ void flag_non_finite(io::SampleRow& row) {
 }
 
 std::vector<std::pair<int64_t, io::SampleRow>> compute(const RunContext& ctx, const std::vector<int64_t>& chunk,
-                                                      io::TokenDump* dump) {
+                                                      TokenDump* dump) {
   std::vector<PlannedSample> plans;
   auto rows = process_chunk(ctx, chunk, dump ? &plans : nullptr);
   if (dump) dump->write(ctx.spec, plans);
@@ -427,9 +427,9 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
   }
 
   RunContext ctx{spec, decoder, embedder, text, samples};
-  std::unique_ptr<io::TokenDump> dump;
+  std::unique_ptr<TokenDump> dump;
   if (options.dump_tokens)
-    dump = std::make_unique<io::TokenDump>(
+    dump = std::make_unique<TokenDump>(
         out_dir + (world.size() == 1 ? "/tokens.jsonl" : "/tokens.rank" + std::to_string(world.rank()) + ".jsonl"));
   if (!root) {
     StopRelay relay(world);

@@ -7,7 +7,7 @@
 
 namespace dkv::ops {
 
-void rotate_keys_(at::Tensor& keys, const at::Tensor& delta, const cache::RopeSpec& spec) {
+void rotate_keys_(at::Tensor& keys, const at::Tensor& delta, const RopeSpec& spec) {
   if (spec.rotary_dim != spec.head_dim)  // the kernel and the reference rotate every coordinate
     throw InputError(detail::concat("rotate_keys_: partial rotary (rotary_dim ", spec.rotary_dim,
                                     " < head_dim ", spec.head_dim, ") is not supported"));

@@ -1,5 +1,6 @@
 // --dump-tokens: one JSONL line per sample with every id and position dkv used, so an outside
-// reference (e.g. HF transformers) can recompute any number in results.h5.
+// reference (e.g. HF transformers) can recompute any number in results.h5. In experiment/
+// (not io/): it serializes the experiment's plans, and io/ sits below experiment/.
 #pragma once
 
 #include <fstream>
@@ -8,7 +9,7 @@
 
 #include "dkv/experiment/chunk.h"
 
-namespace dkv::io {
+namespace dkv::experiment {
 
 // Line layout: {"sample", "query_ids", "answer_ids", "conditions": [{"id", "prefill_ids",
 // "prefill_positions" (first position; consecutive), "kept_entries" (indices into the prefill),
@@ -18,11 +19,11 @@ namespace dkv::io {
 class TokenDump {
  public:
   explicit TokenDump(const std::string& path);
-  void write(const experiment::ExperimentSpec& spec, const std::vector<experiment::PlannedSample>& plans);
+  void write(const ExperimentSpec& spec, const std::vector<PlannedSample>& plans);
 
  private:
   std::string path_;
   std::ofstream out_;
 };
 
-}  // namespace dkv::io
+}  // namespace dkv::experiment

@@ -1,5 +1,5 @@
 // JSONL token dumps.
-#include "dkv/io/token_dump.h"
+#include "dkv/experiment/token_dump.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,7 @@
 
 #include "dkv/core/error.h"
 
-namespace dkv::io {
+namespace dkv::experiment {
 
 TokenDump::TokenDump(const std::string& path) : path_(path), out_(path, std::ios::app) {
   if (!out_) throw IoError("cannot open " + path + " for appending");
@@ -42,4 +42,4 @@ void TokenDump::write(const experiment::ExperimentSpec& spec,
   if (!out_) throw IoError("write failed: " + path_);
 }
 
-}  // namespace dkv::io
+}  // namespace dkv::experiment
