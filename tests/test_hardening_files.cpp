@@ -168,6 +168,17 @@ TEST(ResultsFileFaults, NulByteInAStringIsKeptVisiblyNotCut) {
   EXPECT_EQ(io::read_results(path).rows[1].surrogate, "before\xEF\xBF\xBD" "after");
 }
 
+// Inputs the fuzzers found (tests/fuzz/regressions/results_file/): each must be refused with
+// InputError, never another exception or a crash.
+TEST(ResultsFileFaults, FuzzerFindingsAreInputErrors) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(test::source_path("tests/fuzz/regressions/results_file"))) {
+    ++n;
+    EXPECT_THROW(io::read_results(e.path().string()), InputError) << e.path();
+  }
+  EXPECT_GE(n, 1);
+}
+
 TEST(RunLock, SecondHolderIsRefusedNamingTheFirst) {
   const auto dir = test::scratch_dir("lock");
   io::RunLock first(dir);

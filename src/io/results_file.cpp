@@ -126,11 +126,28 @@ std::string results_image(ResultsTable& t) {
 
 void write_results(const std::string& path, ResultsTable& t) { write_file_atomic(path, results_image(t)); }
 
+namespace {
+ResultsTable read_image_checked(const std::string& image, const std::string& path);
+}  // namespace
+
 ResultsTable read_results(const std::string& path) {
   return read_results_image(read_file_bytes(path), path);
 }
 
 ResultsTable read_results_image(const std::string& image, const std::string& path) {
+  // Any HDF5 call failing on a file dkv wrote means the file is damaged: an input problem,
+  // named as such (found by tests/fuzz/fuzz_results_file.cpp: H5Dopen2 failing on a corrupted
+  // object header came out as a bare "H5Dopen2(samples/similarity) failed").
+  try {
+    return read_image_checked(image, path);
+  } catch (const IoError& e) {
+    throw InputError(path + ": HDF5 cannot read it (" + e.what() +
+                     "): the file is corrupted; dkv will not use or modify it");
+  }
+}
+
+namespace {
+ResultsTable read_image_checked(const std::string& image, const std::string& path) {
   h5::QuietErrors quiet;
   // The signature at offset 0 (dkv writes no user block): anything else is not ours to parse.
   static const char kSignature[] = "\x89HDF\r\n\x1a\n";
@@ -231,6 +248,8 @@ ResultsTable read_results_image(const std::string& image, const std::string& pat
   }
   return t;
 }
+
+}  // namespace
 
 namespace {
 // 0 when renamed, else the errno: EEXIST when `to` exists (never replaced).
