@@ -174,7 +174,8 @@ TEST(ResultsFileFaults, FuzzerFindingsAreInputErrors) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(test::source_path("tests/fuzz/regressions/results_file"))) {
     ++n;
-    EXPECT_THROW(io::read_results(e.path().string()), InputError) << e.path();
+    // Three times each: one finding needed a failed open followed by another open.
+    for (int k = 0; k < 3; ++k) EXPECT_THROW(io::read_results(e.path().string()), InputError) << e.path();
   }
   EXPECT_GE(n, 1);
 }

@@ -38,6 +38,10 @@ json parse(const std::string& text, const std::string& where) {
   } catch (const json::parse_error& e) {
     throw InputError(where + ": malformed JSON at byte " + std::to_string(e.byte) + ": " +
                      e.what());
+  } catch (const json::exception& e) {
+    // Also raised while parsing: a number out of range ("1E155511", out_of_range.406; found
+    // by tests/fuzz/fuzz_safetensors_header.cpp, it escaped as an uncaught exception).
+    throw InputError(where + ": malformed JSON: " + e.what());
   }
   if (!duplicate.empty()) throw InputError(where + ": duplicate JSON key '" + duplicate + "'");
   return out;

@@ -2,6 +2,7 @@
 #include "io/h5_util.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 
@@ -43,6 +44,9 @@ namespace {
 Handle core_fapl() {
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)"), H5Pclose);
   check_status(H5Pset_fapl_core(fapl, 1 << 20, 0), "H5Pset_fapl_core");
+  // Closing the file closes whatever HDF5 still holds open in it (an object left open inside
+  // HDF5 by a failed read would otherwise keep the file, and its image, alive).
+  check_status(H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG), "H5Pset_fclose_degree");
   // Default (earliest) file format: HDF5 1.10.8's H5Fget_file_image returns an image that does
   // not reopen when the 1.8+ formats (checksummed superblock v2) are asked for. The data are
   // checksummed by dkv itself (see write_strings / write_array).
@@ -50,8 +54,10 @@ Handle core_fapl() {
 }
 }  // namespace
 
-Handle create_in_memory(const std::string& name) {
+Handle create_in_memory(const std::string& base) {
   auto fapl = core_fapl();
+  static std::atomic<uint64_t> serial{0};
+  const auto name = base + " #" + std::to_string(++serial);  // unique, as open_image's
   return Handle(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "H5Fcreate(" + name + ", in memory)"),
                 H5Fclose);
 }
@@ -69,7 +75,12 @@ Handle open_image(const std::string& bytes) {
   auto fapl = core_fapl();
   // HDF5 copies the buffer; the const_cast is for its C signature only.
   check_status(H5Pset_file_image(fapl, const_cast<char*>(bytes.data()), bytes.size()), "H5Pset_file_image");
-  return Handle(H5Fopen("results.h5 (image)", H5F_ACC_RDONLY, fapl), H5Fclose);
+  // A name of its own per open: the core driver identifies files by name, so a second open
+  // under a name still open would share the first file's (possibly freed) image (found by
+  // tests/fuzz/fuzz_results_file.cpp as a heap-use-after-free).
+  static std::atomic<uint64_t> serial{0};
+  const auto name = "results.h5 (image " + std::to_string(++serial) + ")";
+  return Handle(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
 }
 
 QuietErrors::QuietErrors() {

@@ -1,0 +1,30 @@
+// Inputs the fuzzers found (tests/fuzz/regressions/<target>/) replayed on the core readers:
+// each must end in dkv::InputError, never another exception or a crash. (The results-file
+// findings replay in test_hardening_files.cpp, with the experiment side.)
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "dkv/core/error.h"
+#include "dkv/core/json_util.h"
+#include "dkv/model/safetensors.h"
+#include "support.h"
+
+namespace dkv {
+namespace {
+
+TEST(FuzzRegressions, SafetensorsFindingsAreInputErrors) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::source_path("tests/fuzz/regressions/safetensors_header"))) {
+    ++n;
+    EXPECT_THROW(model::SafetensorsFile::open(e.path().string()), InputError) << e.path();
+  }
+  EXPECT_GE(n, 1);
+}
+
+TEST(FuzzRegressions, JsonNumberOutOfRangeIsAnInputError) {
+  EXPECT_THROW(json_util::parse("{\"a\": 5E155511}", "x.json"), InputError);
+}
+
+}  // namespace
+}  // namespace dkv
