@@ -7,6 +7,7 @@
 
 #include "dkv/model/checkpoint.h"
 #include "dkv/model/gguf_file.h"
+#include "dkv/tokenizer/tokenizer.h"
 #include "support.h"
 
 namespace dkv::model {
@@ -134,6 +135,17 @@ TEST(GgufMalformed, BadMagicVersionAndDuplicatesAreRefused) {
   d.put<uint32_t>(0x46554747).put<uint32_t>(2).put<uint64_t>(0).put<uint64_t>(2);
   d.str("a").put<uint32_t>(4).put<uint32_t>(1).str("a").put<uint32_t>(4).put<uint32_t>(2);
   expect_error(d, "duplicate-key", {"metadata key 'a' appears twice"});
+}
+
+TEST(GgufMalformed, TokenTextsThatAreNotUtf8AreRefused) {  // fuzzer finding: an internal check fired
+  Bytes f;
+  f.put<uint32_t>(0x46554747).put<uint32_t>(3).put<uint64_t>(0).put<uint64_t>(3);
+  f.str("tokenizer.ggml.model").put<uint32_t>(8).str("llama");
+  f.str("tokenizer.ggml.tokens").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(2).str("ab").str("\xe2\x96");
+  f.str("tokenizer.ggml.scores").put<uint32_t>(9).put<uint32_t>(6).put<uint64_t>(2).put<float>(0).put<float>(0);
+  const auto path = write(f, "token-not-utf8");
+  test::expect_input_error([&] { tokenizer::Tokenizer::load(path); },
+                           {"tokenizer.ggml.tokens'[1]", "not valid UTF-8"});
 }
 
 TEST(GgufMalformed, ACheckpointWithoutLlamaMetadataNamesTheKey) {

@@ -91,12 +91,20 @@ json merges_from_scores(const std::vector<std::string>& tokens, const std::vecto
   return out;
 }
 
+// Token texts and merges must be UTF-8 (byte-level BPE maps bytes to printable code points;
+// SentencePiece pieces are UTF-8): anything else is a damaged file, not a token.
+std::string utf8_string(const model::GgufFile& g, const std::string& key, const nlohmann::json& v, size_t index) {
+  if (!v.is_string())
+    throw InputError(g.path() + ": metadata key '" + key + "'[" + std::to_string(index) + "]: expected a string");
+  auto s = v.get<std::string>();
+  if (!text::is_valid_utf8(s))
+    throw InputError(g.path() + ": metadata key '" + key + "'[" + std::to_string(index) + "] is not valid UTF-8");
+  return s;
+}
+
 std::vector<std::string> string_array(const model::GgufFile& g, const std::string& key) {
   std::vector<std::string> out;
-  for (const auto& v : g.get_array(key)) {
-    if (!v.is_string()) throw InputError(g.path() + ": metadata key '" + key + "': expected strings");
-    out.push_back(v.get<std::string>());
-  }
+  for (const auto& v : g.get_array(key)) out.push_back(utf8_string(g, key, v, out.size()));
   return out;
 }
 
@@ -226,7 +234,8 @@ HfTokenizerFiles hf_tokenizer_from_gguf(const model::GgufFile& g) {
   if (unk) config["unk_token"] = tokens[*unk];
   config["add_bos_token"] = add_bos;
   config["add_eos_token"] = add_eos;
-  if (g.has_key("tokenizer.chat_template")) config["chat_template"] = g.get_string("tokenizer.chat_template");
+  if (g.has_key("tokenizer.chat_template"))
+    config["chat_template"] = utf8_string(g, "tokenizer.chat_template", g.metadata()["tokenizer.chat_template"], 0);
   config["tokenizer_class"] = kind == "llama" ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast";
   return {tj, config};
 }
