@@ -247,7 +247,24 @@ std::vector<ConditionSpec> study_conditions() {
   };
 }
 
+namespace {
+ExperimentSpec parse_spec_unguarded(const std::string& text, const std::string& file);
+}  // namespace
+
+// yaml-cpp throws from conversions dkv does not wrap one by one (found by
+// tests/fuzz/fuzz_yaml_config.cpp: "bad conversion" escaped uncaught): any YAML::Exception
+// is a ConfigError at its mark.
 ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
+  try {
+    return parse_spec_unguarded(text, file);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": " + e.msg);
+  }
+}
+
+namespace {
+ExperimentSpec parse_spec_unguarded(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -372,6 +389,8 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& file) {
   if (s.output.dir.empty()) s.output.dir = "results/" + s.name;
   return s;
 }
+
+}  // namespace
 
 ExperimentSpec load_spec(const std::string& path) {
   std::ifstream in(path);

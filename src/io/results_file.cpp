@@ -2,21 +2,31 @@
 #include "dkv/io/results_file.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <stdio.h>  // renameat2, RENAME_NOREPLACE (glibc >= 2.28)
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <limits>
 
-#include "dkv/core/file_io.h"
 #include "dkv/core/error.h"
+#include "dkv/core/file_io.h"
+#include "dkv/core/fingerprint.h"
 #include "io/h5_util.h"
 
 namespace dkv::io {
+
+namespace {
+// Ends every file dkv writes: this tag and the FNV-1a (core/fingerprint.h) of all bytes before.
+constexpr const char* kTrailerTag = "\ndkv-results-fnv1a64:";
+}  // namespace
 
 int64_t ResultsTable::num_done() const {
   int64_t n = 0;
@@ -121,7 +131,9 @@ std::string results_image(ResultsTable& t) {
   h5::write_array<uint32_t>(file, "flags", {N, C}, matrix<uint32_t>(t, [](auto& r) -> auto& { return r.flags; }));
   samples = {};
   conds = {};
-  return h5::file_image(file);
+  auto bytes = h5::file_image(file);
+  // HDF5 ignores bytes past its end of file: the trailer is dkv's whole-file checksum.
+  return bytes + kTrailerTag + fingerprint_bytes(bytes);
 }
 
 void write_results(const std::string& path, ResultsTable& t) { write_file_atomic(path, results_image(t)); }
@@ -134,7 +146,17 @@ ResultsTable read_results(const std::string& path) {
   return read_results_image(read_file_bytes(path), path);
 }
 
-ResultsTable read_results_image(const std::string& image, const std::string& path) {
+namespace {
+
+// 0: the trailer verifies (bytes cut to the HDF5 image); 1: there is none; 2: it does not match.
+int check_trailer(const std::string& image, std::string& hdf5) {
+  const size_t tag = std::strlen(kTrailerTag), n = tag + 16;
+  if (image.size() < n || image.compare(image.size() - n, tag, kTrailerTag) != 0) return 1;
+  hdf5 = image.substr(0, image.size() - n);
+  return fingerprint_bytes(hdf5) == image.substr(image.size() - 16) ? 0 : 2;
+}
+
+ResultsTable read_image_named(const std::string& image, const std::string& path) {
   // Any HDF5 call failing on a file dkv wrote means the file is damaged: an input problem,
   // named as such (found by tests/fuzz/fuzz_results_file.cpp: H5Dopen2 failing on a corrupted
   // object header came out as a bare "H5Dopen2(samples/similarity) failed").
@@ -144,6 +166,82 @@ ResultsTable read_results_image(const std::string& image, const std::string& pat
     throw InputError(path + ": HDF5 cannot read it (" + e.what() +
                      "): the file is corrupted; dkv will not use or modify it");
   }
+}
+
+// Parses bytes that no checksum vouches for in a child process with a time limit: HDF5 1.10
+// can loop forever or crash on a damaged file (found by tests/fuzz/fuzz_results_file.cpp: an
+// endless loop in the global heap). Returns "" when the child read the file, else the message.
+std::string probe_in_child(const std::string& image, const std::string& path) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw IoError(os_error("pipe", path, errno));
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) throw IoError(os_error("fork", path, errno));
+  if (child == 0) {
+    ::close(fds[0]);
+    std::string verdict = "OK";
+    try {
+      read_image_named(image, path);
+    } catch (const std::exception& e) {
+      verdict = std::string("E") + e.what();
+    }
+    for (size_t done = 0; done < verdict.size();) {
+      const ssize_t w = ::write(fds[1], verdict.data() + done, verdict.size() - done);
+      if (w <= 0) break;
+      done += static_cast<size_t>(w);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string verdict;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    const int r = ::poll(&pfd, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    verdict.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  if (timed_out) ::kill(child, SIGKILL);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out)
+    return path + ": HDF5 did not finish reading it within 10 s (a damaged file can make HDF5 loop); dkv will not use "
+                  "or modify it";
+  if (verdict == "OK") return "";
+  if (!verdict.empty() && verdict[0] == 'E') return verdict.substr(1);
+  return path + ": HDF5 crashed reading it (" +
+         (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) : std::string("no verdict")) +
+         "): the file is damaged; dkv will not use or modify it";
+}
+
+}  // namespace
+
+ResultsTable read_results_image(const std::string& image, const std::string& path) {
+  std::string hdf5;
+  const int trailer = check_trailer(image, hdf5);
+  if (trailer == 0) return read_image_named(hdf5, path);  // the bytes dkv wrote: parse in-process
+  const auto problem = probe_in_child(trailer == 2 ? hdf5 : image, path);
+  if (trailer == 2)
+    throw InputError(path + ": the file fails its whole-file checksum (changed after dkv wrote it)" +
+                     (problem.empty() ? std::string(": HDF5 reads it, but its bytes differ")
+                                      : "; " + problem.substr(problem.find(": ") == std::string::npos ? 0 : problem.find(": ") + 2)) +
+                     "; dkv will not use or modify it");
+  if (!problem.empty()) throw InputError(problem);
+  // No trailer: a foreign HDF5 file or one from before dkv-results/2, read safely once above.
+  return read_image_named(image, path);
 }
 
 namespace {
