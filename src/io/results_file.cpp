@@ -236,9 +236,8 @@ ResultsTable read_results_image(const std::string& image, const std::string& pat
   const auto problem = probe_in_child(trailer == 2 ? hdf5 : image, path);
   if (trailer == 2)
     throw InputError(path + ": the file fails its whole-file checksum (changed after dkv wrote it)" +
-                     (problem.empty() ? std::string(": HDF5 reads it, but its bytes differ")
-                                      : "; " + problem.substr(problem.find(": ") == std::string::npos ? 0 : problem.find(": ") + 2)) +
-                     "; dkv will not use or modify it");
+                     (problem.empty() ? std::string(": HDF5 reads it, but its bytes differ; dkv will not use or modify it")
+                                      : "; " + problem.substr(problem.find(": ") == std::string::npos ? 0 : problem.find(": ") + 2)));
   if (!problem.empty()) throw InputError(problem);
   // No trailer: a foreign HDF5 file or one from before dkv-results/2, read safely once above.
   return read_image_named(image, path);
