@@ -27,4 +27,4 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 cd "$BUILD"
 ctest -L cpu -j "$(nproc)" --output-on-failure --timeout 600 \
-  -E "${DKV_SANITIZE_EXCLUDE:-Golden|HfGolden|Embedding|RunEndToEnd|Gguf|bench}" "$@"
+  -E "${DKV_SANITIZE_EXCLUDE:-Golden|HfGolden|Embedding|RunEndToEnd|Gguf|gguf|bench|real_chat_templates|parquet}" "$@"
