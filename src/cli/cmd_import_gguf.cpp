@@ -7,12 +7,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "cli/commands.h"
 #include "cli/dtype_option.h"
 #include "dkv/core/error.h"
-#include "dkv/model/checkpoint.h"
+#include "dkv/core/file_io.h"
 #include "dkv/model/gguf_checkpoint.h"
 #include "dkv/model/model_config.h"
 #include "dkv/model/safetensors.h"
@@ -20,14 +19,6 @@
 #include "dkv/tokenizer/tokenizer.h"
 
 namespace dkv::cli {
-
-namespace {
-void write_json(const std::string& path, const nlohmann::json& j) {
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  if (!out) throw IoError("write failed: " + path);
-}
-}  // namespace
 
 void add_import_gguf(CLI::App& app) {
   struct Args {
@@ -46,19 +37,20 @@ void add_import_gguf(CLI::App& app) {
     namespace fs = std::filesystem;
     if (fs::exists(fs::path(args->dst) / "model.safetensors") || fs::exists(fs::path(args->dst) / "config.json"))
       throw InputError(args->dst + ": already holds a model (config.json or model.safetensors); choose an empty directory");
-    const auto ckpt = model::Checkpoint::open(args->src);  // validates file, names and shapes
-    auto config = model::hf_config_from_gguf(*ckpt.gguf());
-    model::parse_model_config(config, args->src);
-    const auto tok = tokenizer::hf_tokenizer_from_gguf(*ckpt.gguf());
+    const auto file = model::GgufFile::open(args->src);
+    auto config = model::hf_config_from_gguf(file);
+    model::parse_model_config(config, args->src);  // refused here, not by HF later
+    const auto tok = tokenizer::hf_tokenizer_from_gguf(file);
     std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (const auto& [name, ref] : model::hf_tensor_names(*ckpt.gguf(), config))
+    for (const auto& [name, ref] : model::hf_tensor_names(file, config))
       tensors.emplace_back(name, model::load_gguf_tensor(ref, dtype));
     config["torch_dtype"] = dtype == at::kFloat ? "float32" : dtype == at::kHalf ? "float16" : "bfloat16";
     fs::create_directories(args->dst);
     model::write_safetensors(args->dst + "/model.safetensors", tensors, {{"format", "pt"}});
-    write_json(args->dst + "/config.json", config);
-    write_json(args->dst + "/tokenizer.json", tok.tokenizer);
-    write_json(args->dst + "/tokenizer_config.json", tok.config);
+    // Atomic, with the OS reason on failure (a full disk, a read-only folder).
+    write_file_atomic(args->dst + "/config.json", config.dump(2) + "\n");
+    write_file_atomic(args->dst + "/tokenizer.json", tok.tokenizer.dump(2) + "\n");
+    write_file_atomic(args->dst + "/tokenizer_config.json", tok.config.dump(2) + "\n");
     tokenizer::Tokenizer::load(args->dst);  // what was written loads back
     std::printf("wrote %s (%zu tensors, %s)\n", args->dst.c_str(), tensors.size(), args->dtype.c_str());
   });
