@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "dkv/stats/analysis_spec.h"
+
 namespace dkv::experiment {
 
 struct ModelSpec {
@@ -106,6 +108,7 @@ struct ReportOverrides {
   std::optional<std::vector<IdPair>> critical, full_vs_truncated, ordering;
   std::optional<std::vector<std::string>> surrogate_quality, similarity_correlation, figure_critical;
   std::optional<std::string> quartile_condition, figure_condition;
+  stats::AnalysesSpec analyses;  // report.primary, strata, routing, gating, pmi, ... (stats/analysis_spec.h)
 };
 
 struct ExperimentSpec {
