@@ -99,6 +99,26 @@ void KvCache::reposition_entries(const at::Tensor& delta) {
   positions_ = positions_ + d;
 }
 
+namespace {
+void check_same_layout(const at::Tensor& held, const at::Tensor& given, const char* what, int64_t layer) {
+  DKV_CHECK(held.defined() && given.defined(), what, " of layer ", layer, ": the cache holds none yet");
+  DKV_CHECK(held.sizes() == given.sizes() && held.scalar_type() == given.scalar_type() &&
+                held.device() == given.device(),
+            what, " of layer ", layer, ": expected ", held.sizes(), " ", held.scalar_type(), " on ",
+            held.device(), ", got ", given.sizes(), " ", given.scalar_type(), " on ", given.device());
+}
+}  // namespace
+
+void KvCache::replace_keys(int64_t layer, at::Tensor keys) {
+  check_same_layout(keys_.at(layer), keys, "keys", layer);
+  keys_[layer] = std::move(keys);
+}
+
+void KvCache::replace_values(int64_t layer, at::Tensor values) {
+  check_same_layout(values_.at(layer), values, "values", layer);
+  values_[layer] = std::move(values);
+}
+
 KvCache KvCache::clone() const {
   KvCache out(num_layers(), rope_);
   for (size_t l = 0; l < keys_.size(); ++l) {

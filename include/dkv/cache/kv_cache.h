@@ -61,6 +61,11 @@ class KvCache {
   void reposition_entries(const at::Tensor& delta);
 
   KvCache clone() const;
+  // Replaces one layer's keys or values with a tensor of the same shape, dtype and device
+  // (cache operations that mix caches: keys from one, values from another). The tensor is
+  // held, not copied: pass a fresh one.
+  void replace_keys(int64_t layer, at::Tensor keys);
+  void replace_values(int64_t layer, at::Tensor values);
   // Stacks caches along the batch, right-padding to the longest.
   static KvCache concat_batch(const std::vector<const KvCache*>& parts);
   // Sequences `rows` of this cache, in that order.
