@@ -3,13 +3,22 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "dkv/core/error.h"
 #include "dkv/ops/rotate_keys.h"
 
 namespace dkv::cache {
 
 KvCache::KvCache(int64_t num_layers, RopeSpec rope)
-    : rope_(rope), keys_(num_layers), values_(num_layers) {}
+    // One spec even for a layer-less cache, so that rope() is always defined.
+    : ropes_(static_cast<size_t>(std::max<int64_t>(num_layers, 1)), rope), keys_(num_layers),
+      values_(num_layers) {}
+
+KvCache::KvCache(std::vector<RopeSpec> layer_ropes)
+    : ropes_(std::move(layer_ropes)), keys_(ropes_.size()), values_(ropes_.size()) {
+  DKV_CHECK(!ropes_.empty(), "KvCache with no layers");
+}
 
 int64_t KvCache::batch() const { return empty() ? 0 : positions_.size(0); }
 int64_t KvCache::capacity() const { return empty() ? 0 : positions_.size(1); }
@@ -67,7 +76,7 @@ KvCache KvCache::gather(const std::vector<int64_t>& indices) const {
                                       capacity(), "); got ", indices[i], " at position ", i));
   }
   auto idx = at::tensor(indices, at::kLong).to(positions_.device());
-  KvCache out(num_layers(), rope_);
+  KvCache out(ropes_);
   for (size_t l = 0; l < keys_.size(); ++l) {
     out.keys_[l] = keys_[l].index_select(2, idx);
     out.values_[l] = values_[l].index_select(2, idx);
@@ -88,14 +97,15 @@ void KvCache::reposition(const std::vector<int64_t>& delta, int64_t first_entry)
 }
 
 void KvCache::reposition_entries(const at::Tensor& delta) {
-  if (!supports_delta_rotation(rope_))
-    throw Error("KvCache::reposition: RoPE scaling '" + to_string(rope_.scaling.type) +
-                "' has position-dependent angles, so cached keys cannot be moved by a delta "
-                "rotation; rebuild the cache at the wanted positions instead");
+  for (const auto& rope : ropes_)
+    if (!supports_delta_rotation(rope))
+      throw Error("KvCache::reposition: RoPE scaling '" + to_string(rope.scaling.type) +
+                  "' has position-dependent angles, so cached keys cannot be moved by a delta "
+                  "rotation; rebuild the cache at the wanted positions instead");
   DKV_CHECK(delta.sizes() == positions_.sizes(), "delta ", delta.sizes(), " vs positions ",
             positions_.sizes());
   const auto d = delta.to(positions_.device());  // callers may build deltas on the host
-  for (auto& k : keys_) ops::rotate_keys_(k, d, rope_);
+  for (size_t l = 0; l < keys_.size(); ++l) ops::rotate_keys_(keys_[l], d, ropes_[l]);
   positions_ = positions_ + d;
 }
 
@@ -120,7 +130,7 @@ void KvCache::replace_values(int64_t layer, at::Tensor values) {
 }
 
 KvCache KvCache::clone() const {
-  KvCache out(num_layers(), rope_);
+  KvCache out(ropes_);
   for (size_t l = 0; l < keys_.size(); ++l) {
     if (keys_[l].defined()) out.keys_[l] = keys_[l].clone();
     if (values_[l].defined()) out.values_[l] = values_[l].clone();
@@ -150,7 +160,7 @@ KvCache KvCache::concat_batch(const std::vector<const KvCache*>& parts) {
     DKV_CHECK(!p->empty() && p->num_layers() == first.num_layers(), "incompatible caches");
     target = std::max(target, p->capacity());
   }
-  KvCache out(first.num_layers(), first.rope_);
+  KvCache out(first.ropes_);
   auto gather = [&](auto&& get, int64_t dim) {
     std::vector<at::Tensor> padded;
     for (auto* p : parts) padded.push_back(pad_entries(get(*p), dim, target));
@@ -168,7 +178,7 @@ KvCache KvCache::concat_batch(const std::vector<const KvCache*>& parts) {
 KvCache KvCache::select_batch(const std::vector<int64_t>& rows) const {
   DKV_CHECK(!empty(), "select_batch() on an empty cache");
   auto idx = at::tensor(rows, at::kLong).to(positions_.device());
-  KvCache out(num_layers(), rope_);
+  KvCache out(ropes_);
   for (size_t l = 0; l < keys_.size(); ++l) {
     out.keys_[l] = keys_[l].index_select(0, idx);
     out.values_[l] = values_[l].index_select(0, idx);

@@ -17,7 +17,7 @@ namespace dkv::cli {
 void add_forward(CLI::App& app) {
   struct Args {
     std::string model, out, dtype = "fp32", quantization = "none";
-    std::vector<int64_t> ids, positions;
+    std::vector<int64_t> ids, positions, rows;
     int64_t top_k = 5;
     bool no_logits = false;
   };
@@ -31,6 +31,9 @@ void add_forward(CLI::App& app) {
   cmd->add_option("--dtype", args->dtype, "fp32, fp16 or bf16");
   cmd->add_option("--quantization", args->quantization, "none, nf4 or int8 (decoder-block linear layers)");
   cmd->add_flag("--no-logits", args->no_logits, "omit the full logit rows");
+  cmd->add_option("--rows", args->rows,
+                  "only these token indices (0-based, comma-separated) get logits and top-k")
+      ->delimiter(',');
   cmd->callback([args] {
     auto decoder = model::Decoder::load(args->model, {parse_dtype(args->dtype), at::kCPU,
                                                       model::parse_quantization(args->quantization)});
@@ -43,7 +46,14 @@ void add_forward(CLI::App& app) {
                           " positions for " + std::to_string(n) + " ids");
       in.positions = at::tensor(args->positions, at::kLong).view({1, n});
     }
-    auto logits = decoder.forward(in).squeeze(0).contiguous();  // [T, V] fp32
+    std::vector<int64_t> rows = args->rows;
+    if (rows.empty())
+      for (int64_t i = 0; i < n; ++i) rows.push_back(i);
+    for (auto r : rows)
+      if (r < 0 || r >= n) throw ConfigError("--rows: " + std::to_string(r) + " is not in [0, " + std::to_string(n) + ")");
+    in.logit_rows = at::tensor(rows, at::kLong);
+    auto logits = decoder.forward(in).contiguous();  // [rows, V] fp32
+    const auto R = static_cast<int64_t>(rows.size());
     auto [top_val, top_idx] = logits.topk(std::min(args->top_k, logits.size(1)), -1);
     nlohmann::json j;
     j["model"] = args->model;
@@ -52,8 +62,9 @@ void add_forward(CLI::App& app) {
     if (positions.empty())
       for (int64_t i = 0; i < n; ++i) positions.push_back(i);
     j["positions"] = positions;
+    j["rows"] = rows;
     j["top_k"] = nlohmann::json::array();
-    for (int64_t t = 0; t < n; ++t) {
+    for (int64_t t = 0; t < R; ++t) {
       nlohmann::json row = nlohmann::json::array();
       for (int64_t k = 0; k < top_idx.size(1); ++k)
         row.push_back({{"id", top_idx[t][k].item<int64_t>()}, {"logit", top_val[t][k].item<float>()}});
@@ -62,7 +73,7 @@ void add_forward(CLI::App& app) {
     if (!args->no_logits) {
       j["logits"] = nlohmann::json::array();
       const float* p = logits.data_ptr<float>();
-      for (int64_t t = 0; t < n; ++t)
+      for (int64_t t = 0; t < R; ++t)
         j["logits"].push_back(std::vector<float>(p + t * logits.size(1), p + (t + 1) * logits.size(1)));
     }
     if (args->out.empty()) {

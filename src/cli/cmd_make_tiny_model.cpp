@@ -18,14 +18,15 @@ void add_make_tiny_model(CLI::App& app) {
     std::string dir, arch = "llama";
     model::TinyModelOptions o;
     int64_t sliding_window = 0;
+    double query_pre_attn_scalar = 0, final_logit_softcapping = 0;
     std::string tokenizer;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("make-tiny-model", "write a random-weight HF-format checkpoint");
   cmd->add_option("dir", args->dir, "output directory")->required();
   cmd->add_option("--arch", args->arch,
-                  "llama, mistral, qwen2, or bert (a sentence-transformers model, all-MiniLM layout)")
-      ->check(CLI::IsMember({"llama", "mistral", "qwen2", "bert"}));
+                  "llama, mistral, qwen2, gemma3, or bert (a sentence-transformers model, all-MiniLM layout)")
+      ->check(CLI::IsMember({"llama", "mistral", "qwen2", "gemma3", "bert"}));
   cmd->add_option("--seed", args->o.seed, "weight seed");
   cmd->add_option("--vocab", args->o.vocab_size, "vocab_size");
   cmd->add_option("--hidden", args->o.hidden_size, "hidden_size");
@@ -34,7 +35,18 @@ void add_make_tiny_model(CLI::App& app) {
   cmd->add_option("--heads", args->o.num_attention_heads, "num_attention_heads");
   cmd->add_option("--kv-heads", args->o.num_key_value_heads, "num_key_value_heads");
   cmd->add_option("--rope-theta", args->o.rope_theta, "rope_theta");
-  cmd->add_option("--sliding-window", args->sliding_window, "Mistral sliding_window (0 = none)");
+  cmd->add_option("--sliding-window", args->sliding_window,
+                  "sliding_window (0 = none): Mistral every layer, Gemma 3 its sliding layers");
+  cmd->add_option("--head-dim", args->o.head_dim, "gemma3: head_dim (default hidden / heads)");
+  cmd->add_option("--sliding-window-pattern", args->o.sliding_window_pattern,
+                  "gemma3: every N-th layer is full attention, the others slide (default 3)");
+  cmd->add_option("--rope-local-theta", args->o.rope_local_base_freq, "gemma3: rope_local_base_freq");
+  cmd->add_option("--query-pre-attn-scalar", args->query_pre_attn_scalar,
+                  "gemma3: query_pre_attn_scalar (default head_dim)");
+  cmd->add_option("--rope-scaling-factor", args->o.rope_scaling_factor,
+                  "gemma3: linear rope_scaling factor of the full layers (1 = none)");
+  cmd->add_option("--final-logit-softcapping", args->final_logit_softcapping,
+                  "gemma3: final_logit_softcapping (0 = none)");
   cmd->add_flag("--tie-embeddings", args->o.tie_word_embeddings, "tie_word_embeddings");
   cmd->add_option("--init-scale", args->o.init_scale, "std of the random weights");
   cmd->add_option("--tokenizer", args->tokenizer,
@@ -60,9 +72,17 @@ void add_make_tiny_model(CLI::App& app) {
     }
     const std::map<std::string, model::Architecture> archs{{"llama", model::Architecture::llama},
                                                            {"mistral", model::Architecture::mistral},
-                                                           {"qwen2", model::Architecture::qwen2}};
+                                                           {"qwen2", model::Architecture::qwen2},
+                                                           {"gemma3", model::Architecture::gemma3}};
     args->o.architecture = archs.at(args->arch);
+    if (args->arch != "gemma3")
+      for (const char* opt : {"--head-dim", "--sliding-window-pattern", "--rope-local-theta",
+                              "--query-pre-attn-scalar", "--rope-scaling-factor", "--final-logit-softcapping"})
+        if (cmd->count(opt) > 0)
+          throw ConfigError(std::string("make-tiny-model: ") + opt + " applies to --arch gemma3 only");
     if (args->sliding_window > 0) args->o.sliding_window = args->sliding_window;
+    if (args->query_pre_attn_scalar > 0) args->o.query_pre_attn_scalar = args->query_pre_attn_scalar;
+    if (args->final_logit_softcapping > 0) args->o.final_logit_softcapping = args->final_logit_softcapping;
     if (!args->tokenizer.empty()) {
       if (cmd->count("--vocab") > 0)
         throw ConfigError("make-tiny-model: --vocab and --tokenizer both set the vocabulary size");

@@ -1,4 +1,5 @@
-// HF tensor names for the Llama family (modeling_llama / modeling_mistral / modeling_qwen2).
+// HF tensor names for the Llama family (modeling_llama / modeling_mistral / modeling_qwen2) and
+// Gemma 3 (modeling_gemma3: four extra norms per block, no lm_head when tied).
 #include "dkv/model/decoder_weights.h"
 
 #include <ATen/ATen.h>
@@ -57,6 +58,12 @@ std::vector<WeightSlot> decoder_weight_table(const ModelConfig& c) {
     }
     linear("self_attn.o_proj.weight", {hidden, q_out}, &LayerWeights::o_proj);
     tensor("post_attention_layernorm.weight", {hidden}, WeightKind::norm, &LayerWeights::post_attention_layernorm);
+    if (c.gemma()) {
+      tensor("self_attn.q_norm.weight", {c.head_dim}, WeightKind::norm, &LayerWeights::q_norm);
+      tensor("self_attn.k_norm.weight", {c.head_dim}, WeightKind::norm, &LayerWeights::k_norm);
+      tensor("pre_feedforward_layernorm.weight", {hidden}, WeightKind::norm, &LayerWeights::pre_feedforward_layernorm);
+      tensor("post_feedforward_layernorm.weight", {hidden}, WeightKind::norm, &LayerWeights::post_feedforward_layernorm);
+    }
     linear("mlp.gate_proj.weight", {inter, hidden}, &LayerWeights::gate_proj);
     linear("mlp.up_proj.weight", {inter, hidden}, &LayerWeights::up_proj);
     linear("mlp.down_proj.weight", {hidden, inter}, &LayerWeights::down_proj);
@@ -76,6 +83,8 @@ std::vector<WeightSlot> decoder_weight_table(const ModelConfig& c) {
 
 namespace {
 std::string shape_hint(const std::string& name) {
+  if (name.find("q_norm") != std::string::npos || name.find("k_norm") != std::string::npos)
+    return " (config.json: head_dim)";
   if (name.find("k_proj") != std::string::npos || name.find("v_proj") != std::string::npos)
     return " (config.json: num_key_value_heads, head_dim, hidden_size)";
   if (name.find("q_proj") != std::string::npos || name.find("o_proj") != std::string::npos)
@@ -87,9 +96,29 @@ std::string shape_hint(const std::string& name) {
 }
 }  // namespace
 
+namespace {
+// Gemma3ForConditionalGeneration checkpoints hold the text decoder under
+// "model.language_model." (transformers >= 4.52) or "language_model.model." (earlier files,
+// and lm_head as "language_model.lm_head.weight"); the vision tower is not loaded.
+void rename_for_multimodal(std::vector<WeightSlot>& table, const Checkpoint& ckpt) {
+  for (auto& slot : table) {
+    const bool head = slot.name == "lm_head.weight";
+    const auto rest = head ? std::string() : slot.name.substr(6);  // after "model."
+    for (const auto& candidate : head ? std::vector<std::string>{"lm_head.weight", "language_model.lm_head.weight"}
+                                      : std::vector<std::string>{"model.language_model." + rest,
+                                                                 "language_model.model." + rest})
+      if (ckpt.has(candidate)) {
+        slot.name = candidate;
+        break;
+      }
+  }
+}
+}  // namespace
+
 DecoderWeights load_decoder_weights(const Checkpoint& ckpt, const ModelConfig& config,
                                     at::ScalarType dtype, at::Device device, Quantization quantization) {
-  const auto table = decoder_weight_table(config);
+  auto table = decoder_weight_table(config);
+  if (config.architecture_name == "Gemma3ForConditionalGeneration") rename_for_multimodal(table, ckpt);
   const bool saved_nf4 = config.saved_quantization == Quantization::nf4;
   if (saved_nf4 && quantization != Quantization::nf4)
     throw InputError(ckpt.dir() + "/config.json: quantization_config declares bitsandbytes NF4 weights; "

@@ -1,10 +1,14 @@
-// config.json -> ModelConfig for Llama, Mistral and Qwen2 (HF transformers 4.43 semantics).
+// config.json -> ModelConfig for Llama, Mistral and Qwen2 (HF transformers 4.43 semantics);
+// Gemma 3 in gemma3_config.cpp.
 #include "dkv/model/model_config.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "dkv/core/error.h"
 #include "dkv/core/json_util.h"
+#include "dkv/model/gemma3_config.h"
 
 namespace dkv::model {
 
@@ -16,6 +20,7 @@ std::string to_string(Architecture arch) {
     case Architecture::llama: return "llama";
     case Architecture::mistral: return "mistral";
     case Architecture::qwen2: return "qwen2";
+    case Architecture::gemma3: return "gemma3";
   }
   return "?";
 }
@@ -31,6 +36,27 @@ cache::RopeSpec ModelConfig::rope() const {
   return spec;
 }
 
+cache::RopeSpec ModelConfig::layer_rope(int64_t layer) const {
+  auto spec = rope();
+  if (gemma() && layer_is_sliding(layer)) {
+    // HF Gemma3TextModel.rotary_emb_local: rope_theta = rope_local_base_freq, rope_type default.
+    spec.theta = rope_local_base_freq;
+    spec.scaling = cache::RopeScaling{};
+  }
+  return spec;
+}
+
+bool ModelConfig::layer_is_sliding(int64_t layer) const {
+  if (!sliding_window) return false;
+  if (layer_sliding.empty()) return true;
+  return layer_sliding.at(static_cast<size_t>(layer));
+}
+
+double ModelConfig::attention_scale() const {
+  // Python's `query_pre_attn_scalar ** -0.5`.
+  return std::pow(query_pre_attn_scalar ? *query_pre_attn_scalar : static_cast<double>(head_dim), -0.5);
+}
+
 namespace {
 
 Architecture parse_architecture(const json& j, const std::string& where, std::string& name) {
@@ -41,9 +67,10 @@ Architecture parse_architecture(const json& j, const std::string& where, std::st
   if (name == "LlamaForCausalLM") return Architecture::llama;
   if (name == "MistralForCausalLM") return Architecture::mistral;
   if (name == "Qwen2ForCausalLM") return Architecture::qwen2;
+  if (name == "Gemma3ForCausalLM" || name == "Gemma3ForConditionalGeneration") return Architecture::gemma3;
   throw InputError(where + ": architectures[0] = '" + name +
                    "' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, "
-                   "Qwen2ForCausalLM)");
+                   "Qwen2ForCausalLM, Gemma3ForCausalLM, Gemma3ForConditionalGeneration)");
 }
 
 cache::RopeScaling parse_rope_scaling(const json& j, const std::string& where) {
@@ -103,6 +130,7 @@ Quantization parse_saved_quantization(const json& j, const std::string& where) {
 ModelConfig parse_model_config(const json& j, const std::string& where) {
   ModelConfig c;
   c.architecture = parse_architecture(j, where, c.architecture_name);
+  if (c.architecture == Architecture::gemma3) return parse_gemma3_config(j, c.architecture_name, where);
   const auto act = ju::get_string(j, "hidden_act", where);
   if (act != "silu") throw InputError(where + ": hidden_act '" + act + "' is not supported (silu)");
   c.vocab_size = ju::get_int(j, "vocab_size", where);
@@ -164,6 +192,7 @@ ModelConfig load_model_config(const std::string& config_path) {
 }
 
 json to_hf_json(const ModelConfig& c) {
+  if (c.gemma()) return gemma3_hf_json(c);
   json j;
   j["architectures"] = json::array({c.architecture_name});
   j["attention_dropout"] = 0.0;
@@ -217,6 +246,7 @@ json to_hf_json(const ModelConfig& c) {
       j["sliding_window"] = nullptr;
       j["max_window_layers"] = c.num_hidden_layers;
       break;
+    case Architecture::gemma3: break;  // gemma3_hf_json
   }
   return j;
 }

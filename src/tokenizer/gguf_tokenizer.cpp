@@ -210,16 +210,23 @@ HfTokenizerFiles hf_tokenizer_from_gguf(const model::GgufFile& g) {
     model["ignore_merges"] = false;
     model["merges"] = g.has_key("tokenizer.ggml.merges") ? json(string_array(g, "tokenizer.ggml.merges"))
                                                         : merges_from_scores(tokens, scores);
-    // Llama-2's legacy SentencePiece layout (transformers' LlamaConverter).
-    tj["normalizer"] = {{"type", "Sequence"},
-                        {"normalizers", json::array({{{"type", "Prepend"}, {"prepend", "\u2581"}},
-                                                     {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}})}};
+    // Llama-2's legacy SentencePiece layout (transformers' LlamaConverter). Files with
+    // tokenizer.ggml.add_space_prefix = false (Gemma: llama.cpp then prepends no space) get
+    // Gemma's tokenizer.json layout instead: spaces become U+2581, nothing is prepended, and
+    // the decoder strips nothing.
+    const bool space_prefix = !g.has_key("tokenizer.ggml.add_space_prefix") ||
+                              g.get_bool("tokenizer.ggml.add_space_prefix");
+    const json replace_space = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}};
+    tj["normalizer"] = space_prefix
+                           ? json{{"type", "Sequence"},
+                                  {"normalizers", json::array({{{"type", "Prepend"}, {"prepend", "\u2581"}}, replace_space})}}
+                           : replace_space;
     tj["pre_tokenizer"] = nullptr;
     tj["post_processor"] = (add_bos || add_eos) ? template_processing(bos_text, eos_text) : json(nullptr);
-    tj["decoder"] = {{"type", "Sequence"},
-                     {"decoders", json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
-                                               {{"type", "ByteFallback"}}, {{"type", "Fuse"}},
-                                               {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}};
+    json decoders = json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+                                 {{"type", "ByteFallback"}}, {{"type", "Fuse"}}});
+    if (space_prefix) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+    tj["decoder"] = {{"type", "Sequence"}, {"decoders", decoders}};
   }
   tj["model"] = model;
   if (tj["post_processor"].is_object() && tj["post_processor"]["type"] == "TemplateProcessing") {

@@ -16,7 +16,9 @@ namespace dkv::cache {
 // their position, as HF caches them.
 class KvCache {
  public:
-  KvCache(int64_t num_layers, RopeSpec rope);
+  KvCache(int64_t num_layers, RopeSpec rope);  // every layer rotates with `rope`
+  // One spec per layer (Gemma 3: sliding layers with the local theta, full ones with the global).
+  explicit KvCache(std::vector<RopeSpec> layer_ropes);
   // Copies would share tensors that reposition() rotates in place: use clone().
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;
@@ -27,7 +29,8 @@ class KvCache {
   bool empty() const { return !positions_.defined(); }
   int64_t batch() const;     // B (0 when empty)
   int64_t capacity() const;  // T: entries per sequence including padding (0 when empty)
-  const RopeSpec& rope() const { return rope_; }
+  const RopeSpec& rope() const { return ropes_.at(0); }  // layer 0's; see rope(layer)
+  const RopeSpec& rope(int64_t layer) const { return ropes_.at(layer); }
 
   const at::Tensor& keys(int64_t layer) const { return keys_.at(layer); }      // [B, Hkv, T, D]
   const at::Tensor& values(int64_t layer) const { return values_.at(layer); }  // [B, Hkv, T, D]
@@ -53,8 +56,8 @@ class KvCache {
   KvCache gather(const std::vector<int64_t>& indices) const;
   // Single-sequence caches only: drops padding entries, so entry indices count real tokens.
   void compact();
-  // Re-rotates the keys of valid entries with index >= first_entry by delta[b] and moves their
-  // positions by the same amount. Throws Error for RoPE variants where a delta rotation is not
+  // Re-rotates the keys of valid entries with index >= first_entry by delta[b] (each layer with
+  // its own RoPE spec) and moves their positions by the same amount. Throws Error for RoPE variants where a delta rotation is not
   // exact (dynamic NTK, YaRN, LongRoPE).
   void reposition(const std::vector<int64_t>& delta, int64_t first_entry = 0);
   // General form: delta [B, T] int64 per entry (padding entries must be 0).
@@ -72,7 +75,7 @@ class KvCache {
   KvCache select_batch(const std::vector<int64_t>& rows) const;
 
  private:
-  RopeSpec rope_;
+  std::vector<RopeSpec> ropes_;  // per layer
   std::vector<at::Tensor> keys_, values_;
   at::Tensor positions_, valid_;
 };

@@ -1,4 +1,4 @@
-// The one table mapping HF tensor names of Llama/Mistral/Qwen2 checkpoints to decoder slots,
+// The one table mapping HF tensor names of Llama/Mistral/Qwen2/Gemma 3 checkpoints to decoder slots,
 // and loading it from a Checkpoint with every name and shape checked first.
 #pragma once
 
@@ -21,6 +21,9 @@ struct LayerWeights {
   at::Tensor q_bias, k_bias, v_bias;                     // defined when attention_bias
   LinearWeight gate_proj, up_proj, down_proj;
   at::Tensor gate_bias, up_bias, down_bias;              // defined when mlp_bias
+  // Gemma 3 only (applied as 1 + w): q/k norms [head_dim]; norms around the MLP [hidden]
+  // (post_attention_layernorm then normalises the attention output, not the MLP input).
+  at::Tensor q_norm, k_norm, pre_feedforward_layernorm, post_feedforward_layernorm;
 };
 
 struct DecoderWeights {

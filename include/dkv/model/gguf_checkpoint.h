@@ -1,7 +1,8 @@
 // A GGUF decoder checkpoint seen as an HF one: config.json built from the `<arch>.*` metadata,
 // llama.cpp tensor names mapped to HF names, and llama.cpp's q/k row permutation undone so
-// that HF's `rotate_half` RoPE applies. Architectures: `llama` (Llama, Mistral, SmolLM2) and
-// `qwen2` (which llama.cpp stores unpermuted: it uses NEOX-style RoPE, HF's own pairing).
+// that HF's `rotate_half` RoPE applies. Architectures: `llama` (Llama, Mistral, SmolLM2),
+// `qwen2` (which llama.cpp stores unpermuted: it uses NEOX-style RoPE, HF's own pairing) and
+// `gemma3` (unpermuted too; norm weights stored as 1 + w, read back as w like transformers).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -20,6 +21,8 @@ struct GgufTensorRef {
   // Heads to un-permute the rows by (llama.cpp's `permute(w, n_head, n_head_kv)` on q_proj and
   // k_proj of the `llama` architecture); 0 = stored in HF order.
   int64_t unpermute_heads = 0;
+  // Added to the dequantized values: -1 for Gemma 3's norms, stored as 1 + w.
+  double norm_offset = 0.0;
 };
 
 // HF config.json (transformers 4.43 key set) for the GGUF's decoder. Throws InputError naming
