@@ -12,6 +12,7 @@ PACKAGES=(
   libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libicu-dev libboost-math-dev libcairo2-dev
   python3-venv python3-torch python3-scipy python3-pandas
+  chromium                            # headless, for the report.html test (tests/report_html/)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

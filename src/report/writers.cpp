@@ -185,7 +185,7 @@ json to_json(const Reduction& r) {
   return j;
 }
 
-void write_report_md(const Reduction& r, std::ostream& out) {
+void write_report_md(const Reduction& r, std::ostream& out, const stats::AnalysesResult* a) {
   out << "# Directed KV cache: report\n\n";
   out << "Samples: " << r.num_done << " completed of " << r.num_samples << ". Baseline: "
       << label(r, r.baseline) << ".\n\n";
@@ -260,19 +260,25 @@ void write_report_md(const Reduction& r, std::ostream& out) {
       out << "| " << row.label << " | " << fmt(row.edge_low) << " – " << fmt(row.edge_high) << " | "
           << row.n << " | " << pct(row.win_rate) << " | " << fmt(row.delta_mean, "%+.4f") << " |\n";
   }
+  if (a && !a->empty) write_analyses_md(*a, out);
   out << "\n## Figure\n\n![Directed KV cache results](figure.png)\n";
 }
 
-ReportFiles write_tables(const Reduction& r, const std::string& out_dir) {
+ReportFiles write_tables(const Reduction& r, const std::string& out_dir, const stats::AnalysesResult* a) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw IoError("create_directories: " + out_dir + ": " + ec.message());
   const std::filesystem::path dir(out_dir);
   ReportFiles f{(dir / "summary.csv").string(), (dir / "report.json").string(),
-                (dir / "report.md").string(), (dir / "figure.png").string(), (dir / "figure.svg").string()};
+                (dir / "report.md").string(), (dir / "figure.png").string(), (dir / "figure.svg").string(),
+                (dir / "report.html").string()};
   write_file(f.summary_csv, [&](std::ostream& o) { write_summary_csv(r, o); });
-  write_file(f.report_json, [&](std::ostream& o) { o << to_json(r).dump(1) << "\n"; });
-  write_file(f.report_md, [&](std::ostream& o) { write_report_md(r, o); });
+  write_file(f.report_json, [&](std::ostream& o) {
+    auto j = to_json(r);
+    if (a && !a->empty) j["analyses"] = analyses_json(*a);
+    o << j.dump(1) << "\n";
+  });
+  write_file(f.report_md, [&](std::ostream& o) { write_report_md(r, o, a); });
   return f;
 }
 
@@ -281,9 +287,11 @@ void write_figures(const Reduction& r, const ReportFiles& files) {
   write_figure_svg(r, files.figure_svg);
 }
 
-ReportFiles write_report(const Reduction& r, const std::string& out_dir) {
-  const auto files = write_tables(r, out_dir);
+ReportFiles write_report(const Reduction& r, const std::string& out_dir, const stats::AnalysesResult* a,
+                         const RunInfo* info) {
+  const auto files = write_tables(r, out_dir, a);
   write_figures(r, files);
+  write_html(r, a, info, files);
   return files;
 }
 

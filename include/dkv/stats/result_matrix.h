@@ -17,6 +17,10 @@ struct ResultMatrix {
   std::vector<bool> done;                    // [N] committed rows; only these are reported
   std::vector<int64_t> non_finite;           // [C] done rows computed without error but NaN/inf; may be empty
   std::vector<int64_t> without_bos;          // [C] done rows whose cache starts without a BOS entry; may be empty
+  // Per-sample inputs of the declared analyses (analysis_spec.h); each [N] or empty.
+  std::vector<double> answer_tokens;         // the baseline condition's scored answer tokens
+  std::vector<double> passage_words;         // whitespace-separated words of the passage
+  std::vector<std::string> query;            // the query text (intent rules)
 
   double at(int64_t sample, size_t condition) const {
     return nll[static_cast<size_t>(sample) * condition_ids.size() + condition];
@@ -24,6 +28,10 @@ struct ResultMatrix {
   // Index of a condition id, or -1.
   int find(const std::string& id) const;
   int64_t num_done() const;
+  // The per-sample variable `name` (analysis_spec.h kSampleVariables or nll.<id>) as [N]
+  // doubles, `baseline` naming the baseline column. query_words counts whitespace-separated
+  // words of `query`. Throws InputError when the results do not hold it.
+  std::vector<double> variable(const std::string& name, const std::string& baseline) const;
 };
 
 // Checks sizes and id uniqueness; throws dkv::InputError naming the field, expected and found.

@@ -18,7 +18,7 @@ void add_report(CLI::App& app) {
   cmd->add_option("--out", args->out, "output folder (default: the results file's folder)");
   cmd->callback([args] {
     const auto f = report::report_results(args->results, args->out);
-    for (const auto& p : {f.summary_csv, f.report_json, f.report_md, f.figure_png, f.figure_svg})
+    for (const auto& p : {f.summary_csv, f.report_json, f.report_md, f.figure_png, f.figure_svg, f.report_html})
       std::cout << p << "\n";
   });
 }
