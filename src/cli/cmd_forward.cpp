@@ -28,14 +28,16 @@ void add_forward(CLI::App& app) {
   cmd->add_option("--positions", args->positions, "position ids (default 0..n-1)")->delimiter(',');
   cmd->add_option("--out", args->out, "write JSON here instead of stdout");
   cmd->add_option("--top-k", args->top_k, "top tokens listed per position");
-  cmd->add_option("--dtype", args->dtype, "fp32, fp16 or bf16");
+  cmd->add_option("--dtype", args->dtype, "fp32, fp16, bf16, or fp64 (for reference comparisons)");
   cmd->add_option("--quantization", args->quantization, "none, nf4 or int8 (decoder-block linear layers)");
   cmd->add_flag("--no-logits", args->no_logits, "omit the full logit rows");
   cmd->add_option("--rows", args->rows,
                   "only these token indices (0-based, comma-separated) get logits and top-k")
       ->delimiter(',');
   cmd->callback([args] {
-    auto decoder = model::Decoder::load(args->model, {parse_dtype(args->dtype), at::kCPU,
+    // fp64 (reference comparisons only: logits still come out as fp32) besides the run dtypes.
+    const auto dtype = args->dtype == "fp64" ? at::kDouble : parse_dtype(args->dtype);
+    auto decoder = model::Decoder::load(args->model, {dtype, at::kCPU,
                                                       model::parse_quantization(args->quantization)});
     const auto n = static_cast<int64_t>(args->ids.size());
     model::ForwardInput in;

@@ -243,8 +243,10 @@ Tensor Decoder::forward(const ForwardInput& in, cache::KvCache* cache, CacheWrit
   const bool store = write == CacheWrite::store;
   auto x = at::embedding(weights_.embed_tokens, ids);  // [B, T, hidden]
   if (config_.gemma()) {
-    // Gemma3TextScaledWordEmbedding: x * sqrt(hidden) as an fp32 scalar cast to the weight dtype.
-    auto scale = at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), at::kFloat);
+    // Gemma3TextScaledWordEmbedding: x * sqrt(hidden) as a scalar tensor of torch's default
+    // dtype at init (fp32, fp64 for fp64 models) cast to the weight dtype.
+    const auto scalar_dtype = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    auto scale = at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), scalar_dtype);
     x = x * scale.to(x.device()).to(x.scalar_type());
   }
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {

@@ -87,7 +87,14 @@ json merges_from_scores(const std::vector<std::string>& tokens, const std::vecto
   }
   std::stable_sort(all.begin(), all.end(), [](const Merge& a, const Merge& b) { return a.score > b.score; });
   json out = json::array();
-  for (const auto& m : all) out.push_back(m.left + " " + m.right);
+  // "a b" as transformers writes them, or [a, b] when a piece holds a space (Gemma's
+  // whitespace-run tokens), which the string form cannot carry.
+  for (const auto& m : all) {
+    if (m.left.find(' ') == std::string::npos && m.right.find(' ') == std::string::npos)
+      out.push_back(m.left + " " + m.right);
+    else
+      out.push_back(json::array({m.left, m.right}));
+  }
   return out;
 }
 
