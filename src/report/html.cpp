@@ -81,7 +81,7 @@ table{border-collapse:collapse;font-size:.85em;white-space:nowrap}
 th,td{border:1px solid #ddd;padding:3px 6px}th{background:#f3f3f3;cursor:pointer;user-select:none;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tbody tr:nth-child(even){background:#fafafa}
-svg.chart,.figure svg{width:100%;height:auto;max-width:900px;display:block;margin:.5em 0}
+svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}.figure svg:not(.chart){width:100%;height:auto;display:block}
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;font-size:.8em}.note{color:#8a4b00}
 dl.id{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;font-size:.85em}dl.id dd{margin:0;word-break:break-all}
 )";
@@ -207,7 +207,8 @@ void analyses_html(std::ostream& o, const AnalysesResult& a) {
       for (const auto& p : c.points) {
         sd.x.push_back(p.threshold), sd.y.push_back(p.stats.d);
         ss.x.push_back(p.threshold), ss.y.push_back(p.share_primed);
-        rows.push_back({txt(c.condition), num(p.threshold), num(p.percentile, "%g"), pct(p.share_primed),
+        rows.push_back({txt(c.condition), num(p.threshold),
+                        std::isnan(p.percentile) ? Cell{"", NAN, true} : num(p.percentile, "%g"), pct(p.share_primed),
                         num(p.stats.delta_mean, "%+.4f"), num(p.stats.d, "%+.3f"), pct(p.stats.win_rate)});
       }
       d.push_back(sd), share.push_back(ss);

@@ -59,9 +59,14 @@ std::string svg_heat_map(const std::string& title, const std::vector<std::string
                          const std::vector<std::string>& cols, const std::vector<std::vector<double>>& values) {
   // Columns as wide as their longest label (about 6.6 units per character at 11 px), so that
   // labels such as "definitional (n=94)" never overlap.
+  // A label "name (n=94)" goes on two lines, split before " (".
+  auto split = [](const std::string& c) {
+    const auto at = c.find(" (");
+    return at == std::string::npos ? std::pair{c, std::string()} : std::pair{c.substr(0, at), c.substr(at + 1)};
+  };
   size_t longest = 0;
-  for (const auto& c : cols) longest = std::max(longest, c.size());
-  const double cw = std::max(60.0, 6.6 * static_cast<double>(longest) + 10), ch = 22, left = 150, top = 48, legend = 40;
+  for (const auto& c : cols) longest = std::max({longest, split(c).first.size(), split(c).second.size()});
+  const double cw = std::max(60.0, 6.6 * static_cast<double>(longest) + 10), ch = 22, left = 150, top = 60, legend = 40;
   const double W = left + cw * std::max<size_t>(cols.size(), 1) + 20, H = top + ch * rows.size() + legend;
   double vmax = 0;
   for (const auto& r : values)
@@ -69,14 +74,21 @@ std::string svg_heat_map(const std::string& title, const std::vector<std::string
       if (std::isfinite(v)) vmax = std::max(vmax, std::fabs(v));
   if (vmax == 0) vmax = 1;
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " << f(W) << " " << f(H)
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" << f(W, "%.0f") << "\" height=\"" << f(H, "%.0f")
+    << "\" viewBox=\"0 0 " << f(W) << " " << f(H)
     << "\" role=\"img\" aria-label=\"" << xml_escape(title) << "\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\">"
     << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
     << "<text x=\"" << f(W / 2) << "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">"
     << xml_escape(title) << "</text>";
-  for (size_t c = 0; c < cols.size(); ++c)
-    o << "<text x=\"" << f(left + cw * (c + 0.5)) << "\" y=\"" << f(top - 8) << "\" text-anchor=\"middle\">"
-      << xml_escape(cols[c]) << "</text>";
+  for (size_t c = 0; c < cols.size(); ++c) {
+    const auto [name, count] = split(cols[c]);
+    const double x = left + cw * (c + 0.5);
+    o << "<text x=\"" << f(x) << "\" y=\"" << f(count.empty() ? top - 8 : top - 22) << "\" text-anchor=\"middle\">"
+      << xml_escape(name) << "</text>";
+    if (!count.empty())
+      o << "<text x=\"" << f(x) << "\" y=\"" << f(top - 8) << "\" text-anchor=\"middle\" fill=\"#555\">"
+        << xml_escape(count) << "</text>";
+  }
   for (size_t r = 0; r < rows.size(); ++r) {
     const double y = top + ch * r;
     o << "<text x=\"" << f(left - 6) << "\" y=\"" << f(y + ch * 0.68) << "\" text-anchor=\"end\">"
@@ -126,7 +138,8 @@ std::string svg_line_chart(const std::string& title, const std::string& xlabel, 
   auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * (W - L - R); };
   auto Y = [&](double v) { return H - B - (v - y0) / (y1 - y0) * (H - T - B); };
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " << f(W) << " " << f(H)
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" << f(W, "%.0f") << "\" height=\"" << f(H, "%.0f")
+    << "\" viewBox=\"0 0 " << f(W) << " " << f(H)
     << "\" role=\"img\" aria-label=\"" << xml_escape(title) << "\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\">"
     << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
     << "<text x=\"" << f((L + W - R) / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">"
@@ -148,7 +161,15 @@ std::string svg_line_chart(const std::string& title, const std::string& xlabel, 
     << "</text><text transform=\"translate(16 " << f((T + H - B) / 2) << ") rotate(-90)\" text-anchor=\"middle\">"
     << xml_escape(ylabel) << "</text>";
   for (size_t k = 0; k < series.size(); ++k) {
-    const auto& s = series[k];
+    // Points in x order, so that thresholds given out of order (or as percentiles after a
+    // list) still draw one left-to-right line.
+    Series s = series[k];
+    std::vector<size_t> order(s.x.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s.x[a] < s.x[b]; });
+    Series sorted{s.name, s.colour, {}, {}};
+    for (auto i : order) sorted.x.push_back(s.x[i]), sorted.y.push_back(s.y[i]);
+    s = sorted;
     std::string pts;
     for (size_t i = 0; i < s.x.size(); ++i)
       if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) pts += f(X(s.x[i])) + "," + f(Y(s.y[i])) + " ";
