@@ -174,6 +174,26 @@ TEST(Gemma3Golden, DkvTinyModelMatchesHf) {
   EXPECT_LT(diff, kTolerance) << kRegenerate;
 }
 
+// tests/data/gemma3/tiny.gguf: the tiny weights as llama.cpp's converter stores them (norms + 1,
+// llama.cpp names, gemma3.* metadata); golden from transformers' own GGUF loader.
+TEST(Gemma3Gguf, TinyFileMatchesHfGgufLoader) {
+  const auto decoder = Decoder::load(test::source_path("tests/data/gemma3/tiny.gguf"));
+  const auto& c = decoder.config();
+  EXPECT_EQ(c.architecture, Architecture::gemma3);
+  for (int l = 0; l < 6; ++l) EXPECT_EQ(c.layer_is_sliding(l), l != 5) << l;  // llama.cpp's pattern 6
+  EXPECT_DOUBLE_EQ(c.attention_scale(), 0.25);  // 1 / sqrt(head_dim = 16)
+  EXPECT_EQ(c.rope_scaling.type, cache::RopeScalingType::linear);
+  EXPECT_DOUBLE_EQ(c.rope_local_base_freq, 10000.0);
+  EXPECT_FALSE(c.final_logit_softcapping.has_value());
+  EXPECT_TRUE(c.tie_word_embeddings);
+  for (const char* name : {"gguf_plain", "gguf_positions"}) {
+    const auto& g = golden()["cases"][name];
+    const auto diff = test::max_abs_diff(forward_case(decoder, g), as_tensor(g["logits"]));
+    std::printf("gemma3 golden %s: max |dkv - HF| = %.3g\n", name, diff);
+    EXPECT_LT(diff, kTolerance) << name << "; " << kRegenerate;
+  }
+}
+
 // Cache invariants on the tiny model, with the window shorter than the inputs.
 TEST(Gemma3Cache, TokenByTokenDecodingMatchesFullForward) {
   const std::vector<int64_t> doc = {2, 30, 31, 9, 44, 12, 3, 58, 45, 21, 60};

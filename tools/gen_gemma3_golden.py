@@ -21,6 +21,12 @@ soft-capping 5; tied embeddings. Cases:
   offset_cache   cache of BOS + doc prefilled at positions 100.., re-rotated by -100, continued
                  with the query at HF default positions
 Attention is "eager"; the sliding window is HF's (masking_utils, entry ordinals).
+
+It also writes tests/data/gemma3/tiny.gguf: the same weights as llama.cpp's convert_hf_to_gguf
+stores a gemma3 model (F32, norms + 1, llama.cpp tensor names, gemma3.* metadata, a 64-token
+SentencePiece vocabulary), in the layout llama.cpp's gemma3 graph implies (five sliding layers
+then one full, local theta 1e4, q.k scaled by 1/sqrt(head_dim), no soft-capping). Its golden
+case gguf_plain comes from transformers' own GGUF loader (from_pretrained(gguf_file=...)).
 """
 import json
 import os
@@ -133,6 +139,67 @@ def cases(model):
     return out
 
 
+def write_tiny_gguf(model, path):
+    import gguf
+    import numpy as np
+    c = model.config
+    w = gguf.GGUFWriter(path, "gemma3")
+    w.add_context_length(c.max_position_embeddings)
+    w.add_embedding_length(c.hidden_size)
+    w.add_block_count(c.num_hidden_layers)
+    w.add_feed_forward_length(c.intermediate_size)
+    w.add_head_count(c.num_attention_heads)
+    w.add_head_count_kv(c.num_key_value_heads)
+    w.add_layer_norm_rms_eps(c.rms_norm_eps)
+    w.add_key_length(c.head_dim)
+    w.add_value_length(c.head_dim)
+    w.add_rope_freq_base(c.rope_theta)
+    w.add_sliding_window(c.sliding_window)
+    w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+    w.add_rope_scaling_factor(2.0)
+    w.add_tokenizer_model("llama")
+    tokens = ["<pad>", "<eos>", "<bos>", "<unk>"] + [f"\u2581t{i}" for i in range(4, c.vocab_size)]
+    w.add_token_list(tokens)
+    w.add_token_scores([0.0] * 4 + [-float(i) for i in range(4, c.vocab_size)])
+    w.add_token_types([3, 3, 3, 2] + [1] * (c.vocab_size - 4))
+    w.add_bos_token_id(2)
+    w.add_eos_token_id(1)
+    w.add_unk_token_id(3)
+    w.add_add_bos_token(True)
+    block = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+             "self_attn.k_norm": "attn_k_norm", "post_attention_layernorm": "post_attention_norm",
+             "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
+             "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+    for name, t in model.state_dict().items():
+        if name == "lm_head.weight":
+            continue  # tied: llama.cpp writes no output.weight
+        a = t.detach().numpy().astype(np.float32)
+        if name.endswith("norm.weight"):
+            a = a + 1  # Gemma3Model.modify_tensors: norm_shift
+        if name == "model.embed_tokens.weight":
+            g = "token_embd.weight"
+        elif name == "model.norm.weight":
+            g = "output_norm.weight"
+        else:
+            _, _, layer, rest = name.split(".", 3)
+            g = f"blk.{layer}.{block[rest.rsplit('.', 1)[0]]}.weight"
+        w.add_tensor(g, a)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def gguf_config():
+    """What the tiny GGUF declares, as an HF config: llama.cpp's fixed gemma3 layout."""
+    c = tiny_config()
+    c.layer_types = ["sliding_attention"] * 5 + ["full_attention"]
+    c.query_pre_attn_scalar = c.head_dim
+    c.final_logit_softcapping = None
+    return c
+
+
 def main():
     dkv = sys.argv[1] if len(sys.argv) > 1 else None
     model = make_model()
@@ -159,6 +226,22 @@ def main():
         diff = (torch.tensor(plain(other, None)["logits"]) - base).abs().max().item()
         assert diff > 1e-3, f"{what} has no effect on the golden case ({diff})"
         golden.setdefault("sensitivity", {})[what] = diff
+    gguf_path = os.path.join(ROOT, "tests", "data", "gemma3", "tiny.gguf")
+    write_tiny_gguf(model, gguf_path)
+    # transformers' GGUF loader leaves query_pre_attn_scalar at Gemma3TextConfig's 256, where
+    # llama.cpp scales by 1/sqrt(head_dim) (the same for every released size but 27B); the
+    # tiny head_dim of 16 tells them apart, and dkv follows llama.cpp: passed explicitly here.
+    # The loader also drops gemma3.rope.scaling.* (Gemma 3 4B-27B files carry linear x8, which
+    # llama.cpp applies to the full layers, as HF's config does): passed explicitly too.
+    from_gguf = Gemma3ForCausalLM.from_pretrained(os.path.dirname(gguf_path), gguf_file="tiny.gguf",
+                                                  dtype=torch.float32, attn_implementation="eager",
+                                                  query_pre_attn_scalar=model.config.head_dim,
+                                                  rope_scaling={"rope_type": "linear", "factor": 2.0}).eval()
+    for key in ("layer_types", "query_pre_attn_scalar", "final_logit_softcapping", "rope_local_base_freq",
+                "rope_theta", "rope_scaling", "sliding_window", "head_dim", "tie_word_embeddings"):
+        assert getattr(from_gguf.config, key) == getattr(gguf_config(), key), (key, getattr(from_gguf.config, key))
+    golden["cases"]["gguf_plain"] = plain(from_gguf, None)
+    golden["cases"]["gguf_positions"] = plain(from_gguf, list(range(37, 37 + len(golden["cases"]["plain"]["ids"]))))
     if dkv:
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([dkv, "make-tiny-model", tmp] + DKV_ARGS, check=True)

@@ -26,7 +26,7 @@ void add_import_gguf(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("import-gguf", "write the HF folder of a GGUF model (config, safetensors, tokenizer)");
-  cmd->add_option("file", args->src, "GGUF file (llama or qwen2 architecture)")->required();
+  cmd->add_option("file", args->src, "GGUF file (llama, qwen2 or gemma3 architecture)")->required();
   cmd->add_option("dir", args->dst, "output directory (created; must not hold a model already)")->required();
   cmd->add_option("--dtype", args->dtype,
                   "stored weight dtype: fp32 (default; every GGUF type dequantizes exactly to it), fp16, bf16");

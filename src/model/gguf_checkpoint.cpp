@@ -103,6 +103,11 @@ json hf_config_from_gguf(const GgufFile& g) {
     // 1/sqrt(head_dim), except for the 62-layer 27B model (1/sqrt(hidden / heads)).
     c["sliding_window"] = g.get_int(p + "attention.sliding_window");
     c["sliding_window_pattern"] = 6;
+    if (g.has_key(p + "attention.sliding_window_pattern") &&
+        !(g.metadata()[p + "attention.sliding_window_pattern"].is_number_integer() &&
+          g.get_int(p + "attention.sliding_window_pattern") == 6))
+      throw InputError(g.path() + ": metadata key '" + p + "attention.sliding_window_pattern' other than 6 "
+                       "(Gemma 3's five sliding layers then one full) is not supported");
     c["rope_local_base_freq"] = g.has_key(p + "rope.freq_base_swa") ? g.get_float(p + "rope.freq_base_swa") : 10000.0;
     const int64_t layers = c["num_hidden_layers"].get<int64_t>();
     c["query_pre_attn_scalar"] = layers == 62 && heads > 0 ? hidden / heads : head_dim;
