@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 #include "dkv/core/json_util.h"
 #include "dkv/model/decoder.h"
 #include "dkv/model/model_config.h"
+#include "dkv/model/safetensors.h"
 #include "support.h"
 
 namespace dkv::model {
@@ -172,6 +174,28 @@ TEST(Gemma3Golden, DkvTinyModelMatchesHf) {
   const auto diff = test::max_abs_diff(forward_case(decoder, c), as_tensor(c["logits"]));
   std::printf("gemma3 golden dkv_tiny: max |dkv - HF| = %.3g\n", diff);
   EXPECT_LT(diff, kTolerance) << kRegenerate;
+}
+
+// A Gemma3ForConditionalGeneration checkpoint: the tiny decoder's config as text_config and its
+// tensors under either multimodal prefix (plus a vision tensor dkv must leave alone).
+TEST(Gemma3Config, MultimodalCheckpointLoadsItsTextDecoder) {
+  const auto src = test::source_path("tests/data/gemma3/tiny");
+  auto text = json_util::read_file(src + "/config.json");
+  const auto& c = golden()["cases"]["plain"];
+  const auto expected = forward_case(tiny(), c);
+  for (const std::string prefix : {"model.language_model.", "language_model.model."}) {
+    auto dir = test::scratch_dir("gemma3-multimodal");
+    nlohmann::json j{{"architectures", {"Gemma3ForConditionalGeneration"}}, {"model_type", "gemma3"},
+                     {"text_config", text}, {"vision_config", {{"model_type", "siglip_vision_model"}}}};
+    std::ofstream(dir + "/config.json") << j.dump(2);
+    auto st = SafetensorsFile::open(src + "/model.safetensors");
+    std::vector<std::pair<std::string, at::Tensor>> tensors{{"vision_tower.patch.weight", at::ones({2, 2})}};
+    for (const auto& name : st.names()) tensors.emplace_back(prefix + name.substr(6), st.load(name));
+    write_safetensors(dir + "/model.safetensors", tensors);
+    auto decoder = Decoder::load(dir);
+    EXPECT_EQ(decoder.config().architecture_name, "Gemma3ForConditionalGeneration");
+    EXPECT_TRUE(at::equal(forward_case(decoder, c), expected)) << prefix;
+  }
 }
 
 // tests/data/gemma3/tiny.gguf: the tiny weights as llama.cpp's converter stores them (norms + 1,
