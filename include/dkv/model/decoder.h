@@ -27,7 +27,7 @@ struct ForwardInput {
   at::Tensor positions;       // [B, T] int64; undefined -> cache length + 0..T-1 (HF default)
   at::Tensor attention_mask;  // [B, T] bool/int, 1 = real token; undefined -> all real
   at::Tensor logit_rows;      // [N] int64 flat indices b*T + t; undefined -> every position
-  at::Tensor score_bias;  // [B, T, S + T] float: added to the attention scores (after the mask; columns = cache entries then the new tokens); undefined = none
+  at::Tensor score_bias{};  // [B, T, S + T] float: added to the attention scores (after the mask; columns = cache entries then the new tokens); undefined = none
 };
 
 // What a forward does with the cache it is given.
