@@ -75,8 +75,11 @@ std::string encode_rows(const std::vector<std::pair<int64_t, io::SampleRow>>& ro
   for (const auto& [index, r] : rows) {
     w.pod<int64_t>(index);
     w.pod<uint8_t>(r.done);
-    for (const auto* s : {&r.query_id, &r.query, &r.passage, &r.answer, &r.surrogate, &r.random_prefix, &r.error})
+    for (const auto* s : {&r.query_id, &r.query, &r.passage, &r.answer, &r.surrogate, &r.random_prefix, &r.error,
+                          &r.exclusion})
       w.str(*s);
+    w.pod<uint64_t>(r.named_surrogates.size());
+    for (const auto& s : r.named_surrogates) w.str(s);
     w.pod(r.source_line);
     w.pod(r.similarity);
     w.pod(r.seconds);
@@ -94,8 +97,11 @@ std::vector<std::pair<int64_t, io::SampleRow>> decode_rows(const std::string& by
   for (auto& [index, row] : out) {
     index = r.pod<int64_t>();
     row.done = r.pod<uint8_t>() != 0;
-    for (auto* s : {&row.query_id, &row.query, &row.passage, &row.answer, &row.surrogate, &row.random_prefix, &row.error})
+    for (auto* s : {&row.query_id, &row.query, &row.passage, &row.answer, &row.surrogate, &row.random_prefix, &row.error,
+                    &row.exclusion})
       *s = r.str();
+    row.named_surrogates.resize(r.pod<uint64_t>());
+    for (auto& s : row.named_surrogates) s = r.str();
     row.source_line = r.pod<int64_t>();
     row.similarity = r.pod<double>();
     row.seconds = r.pod<double>();

@@ -7,12 +7,16 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
 #include "dkv/core/error.h"
 #include "dkv/core/rng.h"
+#include "dkv/experiment/named_surrogates.h"
 #include "dkv/experiment/scoring.h"
+#include "dkv/experiment/surrogate_text.h"
 #include "dkv/model/decoder.h"
 #include "dkv/model/generate.h"
 #include "dkv/model/sentence_embedder.h"
@@ -20,12 +24,6 @@
 namespace dkv::experiment {
 
 namespace {
-
-std::string strip(const std::string& s, const char* chars) {
-  const auto b = s.find_first_not_of(chars);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(chars) - b + 1);
-}
 
 uint64_t key(const RunContext& ctx, int64_t index, Stream purpose) {
   return Rng::keyed({ctx.spec.runtime.seed, static_cast<uint64_t>(index), static_cast<uint64_t>(purpose)})
@@ -36,7 +34,15 @@ std::set<SurrogateKind> kinds_used(const ExperimentSpec& spec) {
   std::set<SurrogateKind> out;
   for (const auto& c : spec.conditions)
     for (const auto& s : c.segments) out.insert(s.surrogate);
+  for (const auto& src : spec.surrogates)  // sources built on the generated surrogate
+    if (src.of == "generated" || src.match_tokens == "generated") out.insert(SurrogateKind::generated);
   return out;
+}
+
+bool pairs_samples(const ExperimentSpec& spec) {
+  for (const auto& c : spec.conditions)
+    if (c.mix && c.mix->other_sample) return true;
+  return false;
 }
 
 // Generated surrogates for samples `indices` (one batched generation).
@@ -77,24 +83,9 @@ std::string random_prefix_text(const RunContext& ctx, int64_t index) {
   return ctx.text.decode(ids);
 }
 
-std::string shuffled_words(const std::string& text, uint64_t seed) {
-  std::istringstream in(text);
-  std::vector<std::string> words{std::istream_iterator<std::string>(in), {}};
-  Rng rng(seed);
-  for (size_t i = words.size(); i > 1; --i) std::swap(words[i - 1], words[rng.below(i)]);
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
 }  // namespace
 
-std::string clean_surrogate(const std::string& generated) {
-  auto s = strip(generated, " \t\r\n");
-  s = s.substr(0, s.find('\n'));
-  s = strip(s, " \t\r\n");
-  return strip(strip(s, "\"'"), " \t\r\n");
-}
+std::string clean_surrogate(const std::string& generated) { return clean_generated(generated, true, true); }
 
 std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices,
                                          std::vector<PlannedSample>* plans_out) {
@@ -104,15 +95,66 @@ std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vecto
   const auto C = ctx.spec.conditions.size();
   std::vector<io::SampleRow> rows(indices.size());
 
+  // Texts are built for the chunk's samples, then for the partners that mixes with
+  // values_sample: other take values from (each with its own surrogates, keyed by its index).
+  std::vector<int64_t> text_for = indices;
+  if (pairs_samples(ctx.spec))
+    for (auto i : indices) text_for.push_back(partner_of(ctx.spec.runtime.seed, i, N));
+  const size_t T = text_for.size();
   // Generated surrogates, plus those of each sample's "irrelevant" partner (the next sample,
   // cyclically): its stream is keyed by its own index, so it is that sample's own surrogate.
-  std::vector<int64_t> gen_for = indices;
+  std::vector<int64_t> gen_for = text_for;
   if (kinds.count(SurrogateKind::irrelevant))
     for (auto i : indices) gen_for.push_back((i + 1) % N);
   std::vector<std::string> generated;
   if (kinds.count(SurrogateKind::generated) || kinds.count(SurrogateKind::irrelevant) ||
       kinds.count(SurrogateKind::shuffled))
     generated = generate_surrogates(ctx, gen_for);
+
+  std::vector<SampleTexts> texts(T);
+  std::vector<std::string> text_errors(T);
+  std::vector<std::map<std::string, std::string>> builtin(T);
+  for (size_t k = 0; k < T; ++k) {
+    const auto& s = ctx.samples[text_for[k]];
+    auto& t = texts[k];
+    t.passage = s.passage;
+    t.query = s.query;
+    t.answer = s.answer;
+    const int64_t i = text_for[k];
+    t.unrelated_passage = [&ctx, i, N](int64_t step) { return ctx.samples[(i + step) % N].passage; };
+    if (!generated.empty()) {
+      t.surrogates[SurrogateKind::generated] = generated[k];
+      t.surrogates[SurrogateKind::shuffled] = shuffled_words(generated[k], key(ctx, i, Stream::shuffle));
+      if (kinds.count(SurrogateKind::irrelevant) && k < indices.size())
+        t.surrogates[SurrogateKind::irrelevant] = generated[T + k];
+      builtin[k]["generated"] = generated[k];
+    }
+    t.surrogates[SurrogateKind::perfect] = s.query;
+    t.surrogates[SurrogateKind::static_query] = ctx.spec.surrogate.static_query;
+    builtin[k]["perfect"] = s.query;
+    builtin[k]["static"] = ctx.spec.surrogate.static_query;
+    if (kinds.count(SurrogateKind::random)) {
+      try {
+        t.surrogates[SurrogateKind::random] = random_prefix_text(ctx, i);
+      } catch (const InputError& e) {
+        text_errors[k] = e.what();
+      }
+    }
+  }
+  if (!ctx.spec.surrogates.empty()) {
+    std::vector<std::string> errors;
+    auto named = named_surrogates(ctx, text_for, builtin, errors);
+    for (size_t k = 0; k < T; ++k) {
+      texts[k].named = std::move(named[k]);
+      if (text_errors[k].empty()) text_errors[k] = errors[k];
+    }
+  }
+  for (size_t k = 0; k < indices.size() && T > indices.size(); ++k) {
+    texts[k].partner = std::make_shared<const SampleTexts>(texts[indices.size() + k]);
+    if (text_errors[k].empty() && !text_errors[indices.size() + k].empty())
+      text_errors[k] = "its partner sample " + std::to_string(text_for[indices.size() + k]) + ": " +
+                       text_errors[indices.size() + k];
+  }
 
   std::vector<SamplePlan> plans;
   std::vector<size_t> planned;  // row index of each plan
@@ -130,23 +172,22 @@ std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vecto
     row.answer_tokens.assign(C, 0);
     row.flags.assign(C, 0);
     row.similarity = nan;
+    const auto& t = texts[k];
+    if (!generated.empty()) row.surrogate = generated[k];
+    if (auto it = t.surrogates.find(SurrogateKind::random); it != t.surrogates.end()) row.random_prefix = it->second;
+    for (const auto& src : ctx.spec.surrogates) {
+      auto it = t.named.find(src.name);
+      row.named_surrogates.push_back(it == t.named.end() ? "" : it->second);
+    }
     try {
-      SampleTexts t{s.passage, s.query, s.answer, {}};
-      if (!generated.empty()) {
-        row.surrogate = generated[k];
-        t.surrogates[SurrogateKind::generated] = generated[k];
-        t.surrogates[SurrogateKind::shuffled] =
-            shuffled_words(generated[k], key(ctx, indices[k], Stream::shuffle));
-        if (kinds.count(SurrogateKind::irrelevant))
-          t.surrogates[SurrogateKind::irrelevant] = generated[indices.size() + k];
+      if (!text_errors[k].empty()) throw InputError(text_errors[k]);
+      auto plan = plan_sample(ctx.spec, t, ctx.text.encode, ctx.text.bos_id);
+      if (!plan.exclusion.empty()) {
+        row.exclusion = plan.exclusion;
+        for (auto& f : row.flags) f |= kExcluded;
+        continue;
       }
-      t.surrogates[SurrogateKind::perfect] = s.query;
-      t.surrogates[SurrogateKind::static_query] = ctx.spec.surrogate.static_query;
-      if (kinds.count(SurrogateKind::random)) {
-        row.random_prefix = random_prefix_text(ctx, indices[k]);
-        t.surrogates[SurrogateKind::random] = row.random_prefix;
-      }
-      plans.push_back(plan_sample(ctx.spec, t, ctx.text.encode, ctx.text.bos_id));
+      plans.push_back(std::move(plan));
       planned.push_back(k);
     } catch (const InputError& e) {
       row.error = e.what();

@@ -153,6 +153,8 @@ io::ResultsTable open_table(const ExperimentSpec& spec, const io::RunIdentity& i
   } else {
     table = io::new_table(identity, ids, names, static_cast<int64_t>(samples.size()));
   }
+  if (table.surrogate_names.empty())
+    for (const auto& src : spec.surrogates) table.surrogate_names.push_back(src.name);
   return table;
 }
 
@@ -383,6 +385,7 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
   auto decoder = model::Decoder::load(spec.model.path, {dtype_of(spec.model.dtype),
                                                         run_device(spec.model.device, world.local_rank()),
                                                         model::parse_quantization(spec.model.quantization)});
+  validate_against_model(spec, decoder.config().num_hidden_layers);
   auto embedder = model::SentenceEmbedder::load(spec.embedding.path);
   const auto text = load_text_side(spec.model.path, spec.model.chat_template, spec.embedding.path,
                                    embedder.modules().max_seq_length);

@@ -4,10 +4,13 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 
 #include "dkv/core/error.h"
+#include "dkv/experiment/cache_mix.h"
 #include "dkv/model/decoder.h"
 
 namespace dkv::experiment {
@@ -42,6 +45,14 @@ ConditionScore summarize(const std::vector<double>& nll, uint32_t flags) {
   return s;
 }
 
+// A row that cannot be scored (a mix of caches of different lengths): NaN, never 0.
+ConditionScore not_scored(uint32_t flags) {
+  ConditionScore s;
+  s.nll_mean = s.nll_first_token = std::numeric_limits<double>::quiet_NaN();
+  s.flags = flags;
+  return s;
+}
+
 // Counts forwards; their FLOPs are counted by the decoder itself (see FlopScope).
 void count(ScoringStats* st, const model::Decoder&, int64_t, int64_t, int64_t, int64_t) {
   if (st) ++st->forwards;
@@ -65,7 +76,29 @@ struct Prefill {
   int64_t offset = 0;
   int parent = -1;  // index of the prefill whose ids are a prefix of ours (same offset)
   std::unique_ptr<KvCache> cache;
+  const CachePlan* biased = nullptr;  // a build with an attention bias (never shared as a prefix)
 };
+
+// Build-time bias [B, T, T] of a batch of root prefills (one plan per row, null = unbiased):
+// the rows of entries that are not bias columns get plan.bias on the bias columns.
+Tensor build_bias(const std::vector<const CachePlan*>& batch, int64_t T) {
+  bool any = false;
+  for (const auto* plan : batch) any |= plan != nullptr;
+  if (!any) return {};
+  auto bias = at::zeros({static_cast<int64_t>(batch.size()), T, T}, at::kFloat);
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const auto* plan = batch[b];
+    if (!plan) continue;
+    const int64_t n = static_cast<int64_t>(plan->prefill_ids.size());
+    std::vector<bool> is_column(static_cast<size_t>(n), false);
+    for (auto c : plan->bias_columns) is_column[static_cast<size_t>(c)] = true;
+    auto rows = at::zeros({n}, at::kBool), cols = at::zeros({n}, at::kBool);
+    for (int64_t e = 0; e < n; ++e) (is_column[static_cast<size_t>(e)] ? cols : rows)[e] = true;
+    bias[static_cast<int64_t>(b)].narrow(0, 0, n).narrow(1, 0, n).masked_fill_(
+        rows.view({n, 1}) & cols.view({1, n}), plan->bias);
+  }
+  return bias;
+}
 
 // Runs one batch of prefills: roots from empty caches, children as extensions of their parents.
 void run_prefill_batch(const model::Decoder& d, std::vector<Prefill>& all, const std::vector<int>& batch,
@@ -98,7 +131,13 @@ void run_prefill_batch(const model::Decoder& d, std::vector<Prefill>& all, const
     past = cache.capacity();
   }
   // Logits are not needed from a prefill: ask for one row to skip the lm_head.
-  d.forward({ids, pos, mask, at::zeros({1}, at::kLong)}, &cache);
+  model::ForwardInput in{ids, pos, mask, at::zeros({1}, at::kLong)};
+  if (roots) {
+    std::vector<const CachePlan*> biased;
+    for (int idx : batch) biased.push_back(all[idx].biased);
+    in.score_bias = build_bias(biased, T);
+  }
+  d.forward(in, &cache);
   count(st, d, B, T, past, 1);
   if (st) st->prefills += B;
   for (int64_t b = 0; b < B; ++b) {
@@ -148,6 +187,18 @@ KvCache condition_cache(const KvCache& prefill, int64_t prefill_offset, const Ca
   return c;
 }
 
+// The cache a plan is scored on: its own prefill's, or for a mix, the mix of its two sides'.
+template <typename CacheOf>
+KvCache scored_cache(const SamplePlan& sp, size_t cond, const CacheOf& cache_of) {
+  const auto& plan = sp.conditions[cond];
+  if (!plan.mix) return cache_of(plan, false, cond);
+  const auto& m = *plan.mix;
+  const auto& kp = sp.conditions[m.keys];
+  const auto& vp = m.from_partner ? sp.partner[m.values] : sp.conditions[m.values];
+  return mix_caches(cache_of(kp, false, static_cast<size_t>(m.keys)), kp,
+                    cache_of(vp, m.from_partner, static_cast<size_t>(m.values)), vp, m);
+}
+
 Tensor continuation_positions(const KvCache& c, QueryPositions where, int64_t n) {
   const int64_t first = where == QueryPositions::after_last
                             ? c.positions().max().item<int64_t>() + 1
@@ -167,19 +218,31 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
   //    RoPE attention depends only on relative positions, so re-rotating every key by the
   //    offset gives the same cache up to fp32 rounding of the keys (checked against the
   //    notebook-shaped executor, which prefills at the offset, in tests and the benchmark).
+  //    Mixes have no prefill of their own: they are made from their sides' caches.
   std::vector<Prefill> prefills;
   std::map<std::vector<int64_t>, int> index;
-  std::vector<std::vector<int>> which(plans.size());
-  for (size_t s = 0; s < plans.size(); ++s)
-    for (const auto& c : plans[s].conditions) {
-      const auto& key = c.prefill_ids;
-      auto it = index.find(key);
-      if (it == index.end()) {
-        it = index.emplace(key, static_cast<int>(prefills.size())).first;
-        prefills.push_back({c.prefill_ids, c.position_offset, -1, nullptr});
-      }
-      which[s].push_back(it->second);
+  std::vector<std::vector<int>> which(plans.size()), which_partner(plans.size());
+  auto add_prefill = [&](const CachePlan& c) {
+    if (c.mix) return -1;
+    auto key = c.prefill_ids;
+    if (c.bias != 0) {  // a biased build is its own prefill: key = ids, a separator, bias, columns
+      key.push_back(-1);
+      int64_t bits = 0;
+      std::memcpy(&bits, &c.bias, sizeof bits);
+      key.push_back(bits);
+      key.insert(key.end(), c.bias_columns.begin(), c.bias_columns.end());
     }
+    auto it = index.find(key);
+    if (it == index.end()) {
+      it = index.emplace(key, static_cast<int>(prefills.size())).first;
+      prefills.push_back({c.prefill_ids, c.position_offset, -1, nullptr, c.bias != 0 ? &c : nullptr});
+    }
+    return it->second;
+  };
+  for (size_t s = 0; s < plans.size(); ++s) {
+    for (const auto& c : plans[s].conditions) which[s].push_back(add_prefill(c));
+    for (const auto& c : plans[s].partner) which_partner[s].push_back(add_prefill(c));
+  }
   // 2. Prefix extension: a prefill whose ids start with another's (same offset) extends that
   //    cache (e.g. B4 = A1 + suffix), so their shared entries are the very same tensors.
   for (size_t i = 0; i < prefills.size(); ++i) {
@@ -187,7 +250,9 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
     for (size_t j = 0; j < prefills.size(); ++j) {
       const auto& a = prefills[i].ids;
       const auto& b = prefills[j].ids;
-      if (j == i || prefills[j].offset != prefills[i].offset || b.size() >= a.size() || b.size() <= best) continue;
+      if (j == i || prefills[j].offset != prefills[i].offset || b.size() >= a.size() || b.size() <= best ||
+          prefills[i].biased || prefills[j].biased)
+        continue;
       if (std::equal(b.begin(), b.end(), a.begin())) {
         best = b.size();
         prefills[i].parent = static_cast<int>(j);
@@ -221,13 +286,18 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
     int64_t entries;
   };
   std::vector<Row> rows;
-  for (size_t s = 0; s < plans.size(); ++s)
-    for (size_t c = 0; c < plans[s].conditions.size(); ++c) {
-      const auto& cp = plans[s].conditions[c];
-      rows.push_back({s, c, static_cast<int64_t>(cp.keep.empty() ? cp.prefill_ids.size() : cp.keep.size())});
-    }
   std::vector<std::vector<ConditionScore>> out(plans.size());
   for (size_t s = 0; s < plans.size(); ++s) out[s].resize(plans[s].conditions.size());
+  for (size_t s = 0; s < plans.size(); ++s)
+    for (size_t c = 0; c < plans[s].conditions.size(); ++c) {
+      const auto* cp = &plans[s].conditions[c];
+      if (cp->flags & kLayoutMismatch) {
+        out[s][c] = not_scored(cp->flags);
+        continue;
+      }
+      if (cp->mix) cp = &plans[s].conditions[cp->mix->keys];
+      rows.push_back({s, c, static_cast<int64_t>(cp->keep.empty() ? cp->prefill_ids.size() : cp->keep.size())});
+    }
   auto cont_len = [&](const Row& r) {
     return static_cast<int64_t>(plans[r.sample].query_ids.size() + plans[r.sample].answer_ids.size());
   };
@@ -250,8 +320,10 @@ std::vector<std::vector<ConditionScore>> score_plans(const model::Decoder& d,
     for (int64_t b = 0; b < B; ++b) {
       const auto& r = rows[batch[b]];
       const auto& p = plans[r.sample];
-      const auto& pre = prefills[which[r.sample][r.cond]];
-      caches.push_back(condition_cache(*pre.cache, pre.offset, p.conditions[r.cond]));
+      caches.push_back(scored_cache(p, r.cond, [&](const CachePlan& plan, bool partner, size_t i) {
+        const auto& pre = prefills[(partner ? which_partner : which)[r.sample][i]];
+        return condition_cache(*pre.cache, pre.offset, plan);
+      }));
       std::vector<int64_t> cont = p.query_ids;
       cont.insert(cont.end(), p.answer_ids.begin(), p.answer_ids.end());
       const int64_t n = static_cast<int64_t>(cont.size());
@@ -291,14 +363,24 @@ std::vector<std::vector<ConditionScore>> score_plans_naive(const model::Decoder&
   std::vector<std::vector<ConditionScore>> out(plans.size());
   for (size_t s = 0; s < plans.size(); ++s) {
     const auto& p = plans[s];
-    for (const auto& c : p.conditions) {
-      const int64_t L = static_cast<int64_t>(c.prefill_ids.size());
-      auto cache = d.new_cache();
-      auto pos = at::arange(c.position_offset, c.position_offset + L, at::kLong).view({1, L});
-      d.forward({ids_row(c.prefill_ids), pos, {}, {}}, &cache);
-      count(st, d, 1, L, 0, L);
-      if (st) ++st->prefills;
-      auto cond_cache = condition_cache(cache, c.position_offset, c);
+    for (size_t ci = 0; ci < p.conditions.size(); ++ci) {
+      const auto& c = p.conditions[ci];
+      if (c.flags & kLayoutMismatch) {
+        out[s].push_back(not_scored(c.flags));
+        continue;
+      }
+      // Each condition's own prefill; a mix prefills both of its sides again (no sharing).
+      auto cond_cache = scored_cache(p, ci, [&](const CachePlan& plan, bool, size_t) {
+        const int64_t L = static_cast<int64_t>(plan.prefill_ids.size());
+        auto cache = d.new_cache();
+        auto pos = at::arange(plan.position_offset, plan.position_offset + L, at::kLong).view({1, L});
+        model::ForwardInput in{ids_row(plan.prefill_ids), pos, {}, {}};
+        if (plan.bias != 0) in.score_bias = build_bias({&plan}, L);
+        d.forward(in, &cache);
+        count(st, d, 1, L, 0, L);
+        if (st) ++st->prefills;
+        return condition_cache(cache, plan.position_offset, plan);
+      });
       const int64_t lq = static_cast<int64_t>(p.query_ids.size());
       const int64_t la = static_cast<int64_t>(p.answer_ids.size());
       auto qpos = continuation_positions(cond_cache, c.query_positions, lq + la);

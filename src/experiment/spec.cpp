@@ -3,7 +3,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -22,11 +25,62 @@ SurrogateKind parse_kind(const std::string& s, const std::string& what) {
                  SurrogateKind::shuffled})
     if (to_string(k) == s) return k;
   throw ConfigError(what + ": unknown surrogate '" + s +
-                    "' (none, generated, perfect, static, random, irrelevant, shuffled)");
+                    "' (none, generated, perfect, static, random, irrelevant, shuffled, or a name "
+                    "from the surrogates block)");
 }
 
-ConditionSpec parse_condition(const YAML::Node& node, const std::string& path,
-                              const std::string& file, const TextsSpec& texts) {
+// "3", 3 or "0-15" items -> sorted distinct layer indices.
+std::vector<int64_t> parse_layers(const YAML::Node& node, const std::string& what) {
+  if (!node.IsSequence() || node.size() == 0)
+    throw ConfigError(what + ": expected a non-empty list of layers, e.g. [0, 3, \"8-15\"]");
+  std::set<int64_t> out;
+  for (const auto& item : node) {
+    const auto text = item.as<std::string>();
+    const auto dash = text.find('-', 1);
+    try {
+      size_t used = 0;
+      const int64_t lo = std::stoll(text.substr(0, dash), &used);
+      if (used != text.substr(0, dash).size()) throw std::invalid_argument(text);
+      int64_t hi = lo;
+      if (dash != std::string::npos) {
+        hi = std::stoll(text.substr(dash + 1), &used);
+        if (used != text.substr(dash + 1).size()) throw std::invalid_argument(text);
+      }
+      if (lo < 0 || hi < lo) throw std::invalid_argument(text);
+      for (int64_t l = lo; l <= hi; ++l) out.insert(l);
+    } catch (const std::logic_error&) {
+      throw ConfigError(what + ": '" + text + "' is not a layer index or a range like 0-15");
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+CacheMixSpec parse_mix(const YAML::Node& node, const std::string& path, const std::string& file) {
+  MapReader r(node, path, file);
+  CacheMixSpec m;
+  r.require("keys", m.keys);
+  r.require("values", m.values);
+  if (auto layers = r.child("layers")) m.layers = parse_layers(layers, where(file, layers, r.full("layers")));
+  std::vector<double> range;
+  if (r.get("document_range", range)) {
+    if (range.size() != 2 || !(range[0] >= 0 && range[0] < range[1] && range[1] <= 1))
+      throw ConfigError(where(file, node, r.full("document_range")) +
+                        ": expected [from, to] with 0 <= from < to <= 1 (fractions of the document's entries)");
+    m.range_from = range[0];
+    m.range_to = range[1];
+  }
+  r.get("alpha", m.alpha);
+  if (!std::isfinite(m.alpha)) throw ConfigError(where(file, node, r.full("alpha")) + ": must be finite");
+  std::string sample = "same";
+  r.get("values_sample", sample);
+  check_choice(sample, {"same", "other"}, where(file, node, r.full("values_sample")));
+  m.other_sample = sample == "other";
+  r.finish();
+  return m;
+}
+
+ConditionSpec parse_condition(const YAML::Node& node, const std::string& path, const std::string& file,
+                              const TextsSpec& texts, const std::set<std::string>& sources) {
   MapReader r(node, path, file);
   ConditionSpec c;
   r.require("id", c.id);
@@ -34,14 +88,28 @@ ConditionSpec parse_condition(const YAML::Node& node, const std::string& path,
   r.get("reposition", c.reposition);
   r.get("keep_bos", c.keep_bos);
   r.get("position_offset", c.position_offset);
+  r.get("bos_only", c.bos_only);
+  r.get("pad_to_tokens", c.pad_to_tokens);
+  r.get("prefix_bias", c.prefix_bias);
+  if (c.pad_to_tokens < 0) throw ConfigError(where(file, node, r.full("pad_to_tokens")) + ": must be >= 0");
+  if (!std::isfinite(c.prefix_bias)) throw ConfigError(where(file, node, r.full("prefix_bias")) + ": must be finite");
   std::string qp = "cache_length";
   r.get("query_positions", qp);
   check_choice(qp, {"cache_length", "after_last"}, where(file, node, r.full("query_positions")));
   c.query_positions = qp == "after_last" ? QueryPositions::after_last : QueryPositions::cache_length;
+  if (auto m = r.child("mix")) c.mix = parse_mix(m, r.full("mix"), file);
   auto segs = r.child("segments");
-  if (!segs || !segs.IsSequence() || segs.size() == 0)
+  const bool needs_segments = !c.mix && !c.bos_only;
+  if (needs_segments && (!segs || !segs.IsSequence() || segs.size() == 0))
     throw ConfigError(where(file, node, r.full("segments")) + ": expected a non-empty list");
-  for (size_t i = 0; i < segs.size(); ++i) {
+  if (!needs_segments && segs)
+    throw ConfigError(where(file, node, r.full("segments")) + ": a " + (c.mix ? "mix" : "bos_only") +
+                      " condition builds no cache of its own: drop segments");
+  if (c.mix && c.bos_only) throw ConfigError(where(file, node, path) + ": mix and bos_only exclude each other");
+  if (!needs_segments && (c.pad_to_tokens > 0 || c.prefix_bias != 0 || c.reposition))
+    throw ConfigError(where(file, node, path) + ": pad_to_tokens, prefix_bias and reposition apply to conditions "
+                      "with segments");
+  for (size_t i = 0; segs && i < segs.size(); ++i) {
     const auto spath = r.full("segments") + "[" + std::to_string(i) + "]";
     MapReader sr(segs[i], spath, file);
     SegmentSpec s;
@@ -51,19 +119,135 @@ ConditionSpec parse_condition(const YAML::Node& node, const std::string& path,
                         s.template_name + "' under texts");
     std::string kind = "none";
     sr.get("surrogate", kind);
-    s.surrogate = parse_kind(kind, where(file, segs[i], spath + ".surrogate"));
+    if (sources.count(kind)) {
+      s.surrogate = SurrogateKind::named;
+      s.source = kind;
+    } else {
+      s.surrogate = parse_kind(kind, where(file, segs[i], spath + ".surrogate"));
+    }
     const bool needs = texts.templates.at(s.template_name).find("{surrogate}") != std::string::npos;
     if (needs != (s.surrogate != SurrogateKind::none))
       throw ConfigError(where(file, segs[i], spath) + ": template '" + s.template_name + "' " +
                         (needs ? "uses {surrogate}: set surrogate" : "has no {surrogate}: drop surrogate"));
     sr.get("keep", s.keep);
+    sr.get("repeat", s.repeat);
+    check_positive(s.repeat, where(file, segs[i], spath + ".repeat"));
     sr.finish();
     c.segments.push_back(s);
   }
+  if (c.prefix_bias != 0 &&
+      std::none_of(c.segments.begin(), c.segments.end(), [](const SegmentSpec& s) { return !s.keep; }))
+    throw ConfigError(where(file, node, r.full("prefix_bias")) + ": needs a cut segment (keep: false) to bias");
   r.finish();
   return c;
 }
 
+// The kept part of a cache, for checking that a mix's two caches hold the same entries.
+std::string kept_layout(const ConditionSpec& c) {
+  if (c.bos_only) return "bos";
+  std::string out = c.keep_bos ? "B" : "-";
+  for (const auto& s : c.segments)
+    if (s.keep) out += "|" + s.template_name + ":" + surrogate_name(s) + "x" + std::to_string(s.repeat);
+  return out + "|pad" + std::to_string(c.pad_to_tokens);
+}
+
+void check_mixes(const std::vector<ConditionSpec>& conditions, const std::string& file) {
+  std::map<std::string, const ConditionSpec*> by_id;
+  for (const auto& c : conditions) by_id[c.id] = &c;
+  for (const auto& c : conditions) {
+    if (!c.mix) continue;
+    const auto what = file + ": condition " + c.id + ": mix.";
+    const ConditionSpec* sides[2] = {nullptr, nullptr};
+    const char* keys[2] = {"keys", "values"};
+    const std::string* ids[2] = {&c.mix->keys, &c.mix->values};
+    for (int k = 0; k < 2; ++k) {
+      auto it = by_id.find(*ids[k]);
+      if (it == by_id.end()) throw ConfigError(what + keys[k] + ": no condition with id '" + *ids[k] + "'");
+      if (it->second->mix)
+        throw ConfigError(what + keys[k] + ": '" + *ids[k] + "' is itself a mix; name conditions that build caches");
+      sides[k] = it->second;
+    }
+    if (c.mix->other_sample)
+      for (const auto& seg : sides[1]->segments)
+        if (seg.surrogate == SurrogateKind::irrelevant)
+          throw ConfigError(what + "values: '" + c.mix->values + "' uses the irrelevant surrogate, which another "
+                            "sample's cache cannot have; values_sample: other needs its own surrogates");
+    if (!c.mix->other_sample && kept_layout(*sides[0]) != kept_layout(*sides[1]))
+      throw ConfigError(what + "values: '" + c.mix->values + "' keeps other entries than '" + c.mix->keys +
+                        "' (kept segments " + kept_layout(*sides[1]) + " vs " + kept_layout(*sides[0]) +
+                        "): keys and values must come from caches of the same entries");
+  }
+}
+
+SurrogateSource parse_source(const std::string& name, const YAML::Node& node, const std::string& file,
+                             const SurrogateSpec& defaults) {
+  const auto path = "surrogates." + name;
+  MapReader r(node, path, file);
+  SurrogateSource s;
+  s.name = name;
+  s.temperature = defaults.temperature;
+  s.max_new_tokens = defaults.max_new_tokens;
+  s.system_prompt = defaults.system_prompt;
+  r.require("kind", s.kind);
+  check_choice(s.kind, {"llm", "static", "query", "keywords", "keywords_of_other", "echo", "shuffled", "random_tokens"},
+               where(file, node, path + ".kind"));
+  const auto& k = s.kind;
+  if (k == "llm") {
+    r.require("instruction", s.instruction);
+    r.get("document_block", s.document_block);
+    r.get("system_prompt", s.system_prompt);
+    r.get("temperature", s.temperature);
+    r.get("max_new_tokens", s.max_new_tokens);
+    r.get("first_line", s.first_line);
+    r.get("strip_quotes", s.strip_quotes);
+    r.get("passage_word_cap", s.passage_word_cap);
+    if (s.temperature < 0) throw ConfigError(where(file, node, path + ".temperature") + ": must be >= 0");
+    check_positive(s.max_new_tokens, where(file, node, path + ".max_new_tokens"));
+    if (s.passage_word_cap < 0) throw ConfigError(where(file, node, path + ".passage_word_cap") + ": must be >= 0");
+  } else if (k == "static") {
+    r.require("text", s.text);
+  } else if (k == "keywords" || k == "keywords_of_other") {
+    r.get("count", s.count);
+    r.get("min_chars", s.min_chars);
+    check_positive(s.count, where(file, node, path + ".count"));
+    if (k == "keywords") {
+      r.get("from", s.from);
+      check_choice(s.from, {"passage", "query"}, where(file, node, path + ".from"));
+    }
+  } else if (k == "echo") {
+    r.get("word_cap", s.word_cap);
+    check_positive(s.word_cap, where(file, node, path + ".word_cap"));
+  } else if (k == "shuffled") {
+    r.require("of", s.of);
+    r.get("unit", s.unit);
+    check_choice(s.unit, {"words", "tokens"}, where(file, node, path + ".unit"));
+  } else if (k == "random_tokens") {
+    const bool has_length = r.get("length", s.length);
+    r.get("match_tokens", s.match_tokens);
+    r.get("margin", s.margin);
+    if (has_length && !s.match_tokens.empty())
+      throw ConfigError(where(file, node, path) + ": give length or match_tokens, not both");
+    check_positive(s.length, where(file, node, path + ".length"));
+    if (s.margin < 0) throw ConfigError(where(file, node, path + ".margin") + ": must be >= 0");
+  }
+  r.finish();
+  return s;
+}
+
+// Sources may name other sources (shuffled.of, random_tokens.match_tokens): those must exist
+// and come earlier in the block, so a source is computed after what it uses and cycles are impossible.
+void check_source_references(const std::vector<SurrogateSource>& sources, const std::string& file) {
+  std::set<std::string> earlier = {"generated", "perfect", "static"};
+  for (const auto& s : sources) {
+    for (const auto* ref : {&s.of, &s.match_tokens}) {
+      if (ref->empty()) continue;
+      if (!earlier.count(*ref))
+        throw ConfigError(file + ": surrogates." + s.name + ": '" + *ref +
+                          "' is not a source defined above it (nor generated, perfect, static)");
+    }
+    earlier.insert(s.name);
+  }
+}
 
 // The `report:` block; every condition id it names must be one of the run's conditions.
 void parse_report(const YAML::Node& node, const std::string& file, ExperimentSpec& s) {
@@ -126,8 +310,23 @@ std::string to_string(SurrogateKind kind) {
     case SurrogateKind::random: return "random";
     case SurrogateKind::irrelevant: return "irrelevant";
     case SurrogateKind::shuffled: return "shuffled";
+    case SurrogateKind::named: return "named";
   }
   return "?";
+}
+
+std::string surrogate_name(const SegmentSpec& segment) {
+  return segment.surrogate == SurrogateKind::named ? segment.source : to_string(segment.surrogate);
+}
+
+void validate_against_model(const ExperimentSpec& spec, int64_t num_layers) {
+  for (const auto& c : spec.conditions)
+    if (c.mix)
+      for (auto l : c.mix->layers)
+        if (l >= num_layers)
+          throw ConfigError(spec.source_path + ": condition " + c.id + ": mix.layers: layer " + std::to_string(l) +
+                            " does not exist (the model has " + std::to_string(num_layers) + " layers, 0-" +
+                            std::to_string(num_layers - 1) + ")");
 }
 
 std::vector<ConditionSpec> study_conditions() {
@@ -252,6 +451,8 @@ ExperimentSpec parse_spec_unguarded(const std::string& text, const std::string& 
   }
   if (auto r = section("texts")) {
     r->get("query_prompt", s.texts.query_prompt);
+    r->get("tokenization", s.texts.tokenization);
+    check_choice(s.texts.tokenization, {"joint", "matched"}, file + ": texts.tokenization");
     auto t = r->child("templates");
     if (t) {
       MapReader tr(t, "texts.templates", file);
@@ -263,12 +464,30 @@ ExperimentSpec parse_spec_unguarded(const std::string& text, const std::string& 
     }
     r->finish();
   }
+  std::set<std::string> source_names;
+  if (auto n = top.child("surrogates")) {
+    if (!n.IsMap() || n.size() == 0)
+      throw ConfigError(where(file, n, "surrogates") + ": expected a mapping of source names to sources");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const auto name = it->first.as<std::string>();
+      if (name.empty() || name == "none" || name.find_first_of(" \t\n{}/.") != std::string::npos)
+        throw ConfigError(where(file, it->first, "surrogates." + name) + ": not a usable source name");
+      for (auto k : {SurrogateKind::generated, SurrogateKind::perfect, SurrogateKind::static_query,
+                     SurrogateKind::random, SurrogateKind::irrelevant, SurrogateKind::shuffled, SurrogateKind::named})
+        if (to_string(k) == name)
+          throw ConfigError(where(file, it->first, "surrogates." + name) + ": '" + name +
+                            "' is a built-in surrogate; choose another name");
+      s.surrogates.push_back(parse_source(name, it->second, file, s.surrogate));
+      source_names.insert(name);
+    }
+    check_source_references(s.surrogates, file);
+  }
   auto read_conditions = [&](const char* key, const YAML::Node& list) {
     if (!list.IsSequence() || list.size() == 0)
       throw ConfigError(where(file, list, key) + ": expected a non-empty list");
     for (size_t i = 0; i < list.size(); ++i) {
       const auto p = std::string(key) + "[" + std::to_string(i) + "]";
-      s.conditions.push_back(parse_condition(list[i], p, file, s.texts));
+      s.conditions.push_back(parse_condition(list[i], p, file, s.texts, source_names));
     }
   };
   if (auto c = top.child("conditions")) read_conditions("conditions", c);
@@ -281,9 +500,15 @@ ExperimentSpec parse_spec_unguarded(const std::string& text, const std::string& 
     for (const auto& c : s.conditions)
       if (!seen.insert(c.id).second)
         throw ConfigError(file + ": duplicate condition id '" + c.id + "'");
+    check_mixes(s.conditions, file);
   }
   if (auto r = section("scoring")) {
     r->get("skip_first_answer_token", s.scoring.skip_first_answer_token);
+    r->get("answer_template", s.scoring.answer_template);
+    r->get("min_answer_tokens", s.scoring.min_answer_tokens);
+    if (s.scoring.answer_template.find("{answer}") == std::string::npos)
+      throw ConfigError(file + ": scoring.answer_template: must contain {answer}");
+    if (s.scoring.min_answer_tokens < 0) throw ConfigError(file + ": scoring.min_answer_tokens: must be >= 0");
     r->finish();
   }
   if (auto r = section("runtime")) {
@@ -355,20 +580,78 @@ std::string resolved_yaml(const ExperimentSpec& s) {
       << YAML::Key << "templates" << YAML::Value << YAML::BeginMap;
   for (const auto& [k, v] : s.texts.templates)
     out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
-  out << YAML::EndMap << YAML::EndMap;
+  out << YAML::EndMap;
+  if (s.texts.tokenization != "joint") out << YAML::Key << "tokenization" << YAML::Value << s.texts.tokenization;
+  out << YAML::EndMap;
+  if (!s.surrogates.empty()) {
+    out << YAML::Key << "surrogates" << YAML::Value << YAML::BeginMap;
+    for (const auto& src : s.surrogates) {
+      out << YAML::Key << src.name << YAML::Value << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << src.kind;
+      const auto& k = src.kind;
+      auto q = [&](const char* key, const std::string& v) {
+        out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << v;
+      };
+      if (k == "llm") {
+        q("instruction", src.instruction);
+        q("document_block", src.document_block);
+        if (!src.system_prompt.empty()) q("system_prompt", src.system_prompt);
+        out << YAML::Key << "temperature" << YAML::Value << src.temperature
+            << YAML::Key << "max_new_tokens" << YAML::Value << src.max_new_tokens
+            << YAML::Key << "first_line" << YAML::Value << src.first_line
+            << YAML::Key << "strip_quotes" << YAML::Value << src.strip_quotes
+            << YAML::Key << "passage_word_cap" << YAML::Value << src.passage_word_cap;
+      } else if (k == "static") {
+        q("text", src.text);
+      } else if (k == "keywords" || k == "keywords_of_other") {
+        out << YAML::Key << "count" << YAML::Value << src.count << YAML::Key << "min_chars" << YAML::Value
+            << src.min_chars;
+        if (k == "keywords") out << YAML::Key << "from" << YAML::Value << src.from;
+      } else if (k == "echo") {
+        out << YAML::Key << "word_cap" << YAML::Value << src.word_cap;
+      } else if (k == "shuffled") {
+        out << YAML::Key << "of" << YAML::Value << src.of << YAML::Key << "unit" << YAML::Value << src.unit;
+      } else if (k == "random_tokens") {
+        if (src.match_tokens.empty()) out << YAML::Key << "length" << YAML::Value << src.length;
+        else out << YAML::Key << "match_tokens" << YAML::Value << src.match_tokens;
+        out << YAML::Key << "margin" << YAML::Value << src.margin;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "conditions" << YAML::Value << YAML::BeginSeq;
   for (const auto& c : s.conditions) {
     out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << c.id
-        << YAML::Key << "name" << YAML::Value << c.name
-        << YAML::Key << "segments" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const auto& seg : c.segments) {
-      out << YAML::BeginMap << YAML::Key << "template" << YAML::Value << seg.template_name;
-      if (seg.surrogate != SurrogateKind::none)
-        out << YAML::Key << "surrogate" << YAML::Value << to_string(seg.surrogate);
-      if (!seg.keep) out << YAML::Key << "keep" << YAML::Value << false;
+        << YAML::Key << "name" << YAML::Value << c.name;
+    // Keys added after exp 01 are written only when set, so older configs keep their hash.
+    if (!c.segments.empty()) {
+      out << YAML::Key << "segments" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& seg : c.segments) {
+        out << YAML::BeginMap << YAML::Key << "template" << YAML::Value << seg.template_name;
+        if (seg.surrogate != SurrogateKind::none)
+          out << YAML::Key << "surrogate" << YAML::Value << surrogate_name(seg);
+        if (!seg.keep) out << YAML::Key << "keep" << YAML::Value << false;
+        if (seg.repeat != 1) out << YAML::Key << "repeat" << YAML::Value << seg.repeat;
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
+    if (c.mix) {
+      const auto& m = *c.mix;
+      out << YAML::Key << "mix" << YAML::Value << YAML::Flow << YAML::BeginMap
+          << YAML::Key << "keys" << YAML::Value << m.keys << YAML::Key << "values" << YAML::Value << m.values;
+      if (!m.layers.empty()) out << YAML::Key << "layers" << YAML::Value << YAML::Flow << m.layers;
+      if (m.range_from != 0 || m.range_to != 1)
+        out << YAML::Key << "document_range" << YAML::Value << YAML::Flow
+            << std::vector<double>{m.range_from, m.range_to};
+      if (m.alpha != 1) out << YAML::Key << "alpha" << YAML::Value << m.alpha;
+      if (m.other_sample) out << YAML::Key << "values_sample" << YAML::Value << "other";
       out << YAML::EndMap;
     }
-    out << YAML::EndSeq << YAML::Key << "reposition" << YAML::Value << c.reposition
+    if (c.bos_only) out << YAML::Key << "bos_only" << YAML::Value << true;
+    if (c.pad_to_tokens > 0) out << YAML::Key << "pad_to_tokens" << YAML::Value << c.pad_to_tokens;
+    if (c.prefix_bias != 0) out << YAML::Key << "prefix_bias" << YAML::Value << c.prefix_bias;
+    out << YAML::Key << "reposition" << YAML::Value << c.reposition
         << YAML::Key << "keep_bos" << YAML::Value << c.keep_bos
         << YAML::Key << "position_offset" << YAML::Value << c.position_offset
         << YAML::Key << "query_positions" << YAML::Value
@@ -377,8 +660,12 @@ std::string resolved_yaml(const ExperimentSpec& s) {
   }
   out << YAML::EndSeq;
   out << YAML::Key << "scoring" << YAML::Value << YAML::BeginMap
-      << YAML::Key << "skip_first_answer_token" << YAML::Value << s.scoring.skip_first_answer_token
-      << YAML::EndMap;
+      << YAML::Key << "skip_first_answer_token" << YAML::Value << s.scoring.skip_first_answer_token;
+  if (s.scoring.answer_template != "{answer}")
+    out << YAML::Key << "answer_template" << YAML::Value << YAML::DoubleQuoted << s.scoring.answer_template;
+  if (s.scoring.min_answer_tokens != 0)
+    out << YAML::Key << "min_answer_tokens" << YAML::Value << s.scoring.min_answer_tokens;
+  out << YAML::EndMap;
   out << YAML::Key << "runtime" << YAML::Value << YAML::BeginMap
       << YAML::Key << "seed" << YAML::Value << s.runtime.seed
       << YAML::Key << "token_budget" << YAML::Value << s.runtime.token_budget

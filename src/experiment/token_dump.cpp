@@ -20,6 +20,17 @@ void TokenDump::write(const experiment::ExperimentSpec& spec,
                         {"answer_ids", ps.plan.answer_ids}, {"conditions", nlohmann::json::array()}};
     for (size_t c = 0; c < ps.plan.conditions.size(); ++c) {
       const auto& p = ps.plan.conditions[c];
+      if (p.mix) {  // no prefill of its own: which caches it mixes
+        const auto& m = *p.mix;
+        line["conditions"].push_back({{"id", spec.conditions[c].id},
+                                      {"mix", {{"keys", spec.conditions[m.keys].id},
+                                               {"values", m.from_partner ? "partner" : spec.conditions[m.values].id},
+                                               {"layers", m.layers},
+                                               {"alpha", m.alpha},
+                                               {"document_entries", {p.doc_begin, p.doc_end}}}},
+                                      {"flags", p.flags}});
+        continue;
+      }
       std::vector<int64_t> kept = p.keep, pos;
       if (kept.empty())
         for (size_t i = 0; i < p.prefill_ids.size(); ++i) kept.push_back(static_cast<int64_t>(i));

@@ -121,6 +121,17 @@ std::string results_image(ResultsTable& t) {
   h5::write_strings(samples, "surrogate", column<std::string>(t, [](auto& r) { return r.surrogate; }));
   h5::write_strings(samples, "random_prefix", column<std::string>(t, [](auto& r) { return r.random_prefix; }));
   h5::write_strings(samples, "error", column<std::string>(t, [](auto& r) { return r.error; }));
+  h5::write_strings(samples, "exclusion", column<std::string>(t, [](auto& r) { return r.exclusion; }));
+  if (!t.surrogate_names.empty()) {
+    h5::Handle named(h5::check(H5Gcreate2(file, "surrogates", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                               "H5Gcreate2(surrogates)"),
+                     H5Gclose);
+    h5::write_strings(named, "names", t.surrogate_names);
+    for (size_t k = 0; k < t.surrogate_names.size(); ++k)
+      h5::write_strings(named, "text_" + t.surrogate_names[k], column<std::string>(t, [k](auto& r) {
+                          return k < r.named_surrogates.size() ? r.named_surrogates[k] : std::string();
+                        }));
+  }
   h5::write_array<int64_t>(samples, "source_line", {N}, column<int64_t>(t, [](auto& r) { return r.source_line; }));
   h5::write_array<double>(samples, "similarity", {N}, column<double>(t, [](auto& r) { return r.similarity; }));
   h5::write_array<double>(samples, "seconds", {N}, column<double>(t, [](auto& r) { return r.seconds; }));
@@ -321,6 +332,20 @@ ResultsTable read_image_checked(const std::string& image, const std::string& pat
   const auto query_id = strings("query_id"), query = strings("query"), passage = strings("passage"),
              answer = strings("answer"), surrogate = strings("surrogate"),
              random_prefix = strings("random_prefix"), error = strings("error");
+  // Added with the surrogates block: files written before lack them (no exclusions, no sources).
+  const auto exclusion = H5Lexists(file, "samples/exclusion", H5P_DEFAULT) > 0 ? strings("exclusion")
+                                                                               : std::vector<std::string>(N);
+  std::vector<std::vector<std::string>> named;
+  if (H5Lexists(file, "surrogates", H5P_DEFAULT) > 0) {
+    t.surrogate_names = h5::read_strings(file, "surrogates/names", where);
+    for (const auto& name : t.surrogate_names) {
+      auto v = h5::read_strings(file, "surrogates/text_" + name, where);
+      if (v.size() != N)
+        throw InputError(path + ": surrogates/text_" + name + " has " + std::to_string(v.size()) +
+                         " rows, samples/done has " + std::to_string(N));
+      named.push_back(std::move(v));
+    }
+  }
   const auto source_line = h5::read_array<int64_t>(file, "samples/source_line", {N}, where);
   const auto similarity = h5::read_array<double>(file, "samples/similarity", {N}, where);
   const auto seconds = h5::read_array<double>(file, "samples/seconds", {N}, where);
@@ -339,6 +364,8 @@ ResultsTable read_image_checked(const std::string& image, const std::string& pat
     r.surrogate = surrogate[i];
     r.random_prefix = random_prefix[i];
     r.error = error[i];
+    r.exclusion = exclusion[i];
+    for (const auto& column : named) r.named_surrogates.push_back(column[i]);
     r.source_line = source_line[i];
     r.similarity = similarity[i];
     r.seconds = seconds[i];

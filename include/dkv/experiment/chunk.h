@@ -26,7 +26,7 @@ struct RunContext {
 };
 
 // Purposes that key the per-sample random streams.
-enum class Stream : uint64_t { surrogate = 1, random_prefix = 2, shuffle = 3 };
+enum class Stream : uint64_t { surrogate = 1, random_prefix = 2, shuffle = 3, named_source = 4, partner = 5 };
 
 // Cleans a generated surrogate as the study did: first line, whitespace and quotes stripped.
 std::string clean_surrogate(const std::string& generated);

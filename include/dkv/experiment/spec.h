@@ -62,23 +62,77 @@ struct TextsSpec {
       {"random_prefix", "{surrogate}\n\n"},
   };
   std::string query_prompt = "\n\nQuery: {query}\n\nAnswer:";
+  // joint: each condition's segments are joined as text and tokenized together (the study's
+  // exp 01); a cut follows the prefix tokenized alone. matched: every segment is tokenized
+  // alone without special tokens and the ids are joined after the tokenizer's leading special
+  // tokens (BOS), so all conditions of a sample hold identical document ids and every cut is
+  // exact (study v2, which matched prefixes only; dkv matches suffixes too).
+  std::string tokenization = "joint";
 };
 
-enum class SurrogateKind { none, generated, perfect, static_query, random, irrelevant, shuffled };
+// One named surrogate source of the `surrogates:` block (segments use it by name).
+struct SurrogateSource {
+  std::string name;
+  // llm, static, query, keywords, keywords_of_other, echo, shuffled, random_tokens
+  std::string kind;
+  // llm: one generated text per sample (the surrogate block's generation settings otherwise).
+  std::string instruction, document_block = "\n\nText:\n{document}", system_prompt;
+  double temperature = 0.3;
+  int64_t max_new_tokens = 45;
+  bool first_line = true;     // keep the first non-empty line only
+  bool strip_quotes = true;   // strip surrounding quotes and whitespace
+  int64_t passage_word_cap = 0;  // > 0: the passage is cut to this many words for generation
+  // static
+  std::string text;
+  // keywords / keywords_of_other: the `count` most frequent non-stop-words longer than
+  // `min_chars` characters of `from` (passage or query), ties in first-occurrence order.
+  int64_t count = 8, min_chars = 2;
+  std::string from = "passage";
+  // echo: the passage's first sentence, at most `word_cap` words.
+  int64_t word_cap = 30;
+  // shuffled: `of` (another source, or a built-in kind) shuffled by `unit` (words, tokens).
+  std::string of, unit = "words";
+  // random_tokens: `length` ids, or as many as `match_tokens` (a source) has; ids uniform in
+  // [margin, vocab - margin); decoded and re-encoded, redrawn until the length holds.
+  int64_t length = 20, margin = 100;
+  std::string match_tokens;
+};
+
+// The built-in surrogates (the study's exp 01), and `named`: a source of the `surrogates:` block.
+enum class SurrogateKind { none, generated, perfect, static_query, random, irrelevant, shuffled, named };
 
 struct SegmentSpec {
   std::string template_name;  // key of TextsSpec::templates
   SurrogateKind surrogate = SurrogateKind::none;
   bool keep = true;  // false: the segment's entries are cut from the cache after the prefill
+  std::string source;  // SurrogateKind::named: the source's name
+  int64_t repeat = 1;  // the segment's text (matched: its ids) this many times
 };
 
 // Where the scored tokens go: HF's default puts them at the cache's length (its number of
 // entries); after_last puts them right after the last kept entry's position.
 enum class QueryPositions { cache_length, after_last };
 
+// A condition scored on a mix of caches other conditions of the same sample built: the cache
+// of `keys`, whose values are replaced by those of `values` on `layers` x the document range,
+// interpolated: v = v_keys + alpha (v_values - v_keys) (alpha 1 = replaced, > 1 extrapolates).
+// Both must hold the same entries (the same kept segments); `values_sample: other` takes the
+// values from another sample (chosen deterministically) on the overlapping document entries.
+struct CacheMixSpec {
+  std::string keys, values;          // condition ids
+  std::vector<int64_t> layers;       // empty = every layer
+  double range_from = 0, range_to = 1;  // fractions of the document's entries
+  double alpha = 1;
+  bool other_sample = false;
+};
+
 struct ConditionSpec {
   std::string id, name;
-  std::vector<SegmentSpec> segments;
+  std::vector<SegmentSpec> segments;  // empty for mixes and BOS-only caches
+  std::optional<CacheMixSpec> mix;
+  bool bos_only = false;       // the cache is the BOS entry alone (the PMI reference)
+  int64_t pad_to_tokens = 0;   // > 0: other samples' passages appended (kept) up to this many entries
+  double prefix_bias = 0;      // added to the attention scores of document rows on cut-segment columns during the build
   bool reposition = false;     // re-rotate kept keys to close the gaps left by cut segments
   bool keep_bos = true;        // cut caches keep the BOS entry at its position
   int64_t position_offset = 0; // prefill positions start here
@@ -87,6 +141,9 @@ struct ConditionSpec {
 
 struct ScoringSpec {
   bool skip_first_answer_token = false;  // the study's variant: mean over answer tokens 2..
+  std::string answer_template = "{answer}";  // study v2: " {answer}"
+  // Samples whose answer has fewer tokens are excluded (reason stored, NLLs NaN); 0 = none.
+  int64_t min_answer_tokens = 0;
 };
 
 struct RuntimeSpec {
@@ -117,6 +174,7 @@ struct ExperimentSpec {
   EmbeddingSpec embedding;
   DatasetSpec dataset;
   SurrogateSpec surrogate;
+  std::vector<SurrogateSource> surrogates;  // the `surrogates:` block, in file order
   TextsSpec texts;
   std::vector<ConditionSpec> conditions;  // default: the study's 15
   ScoringSpec scoring;
@@ -128,6 +186,13 @@ struct ExperimentSpec {
 };
 
 std::string to_string(SurrogateKind kind);
+
+// The segment's surrogate name: a built-in kind's name or the named source's.
+std::string surrogate_name(const SegmentSpec& segment);
+
+// Checks what needs the model: every mix layer below `num_layers`. ConfigError naming the
+// condition otherwise.
+void validate_against_model(const ExperimentSpec& spec, int64_t num_layers);
 
 // The study's 15 conditions (A1..E2) over the default texts.
 std::vector<ConditionSpec> study_conditions();

@@ -28,6 +28,8 @@ struct SampleRow {
   bool done = false;  // committed: the row's numbers are final
   // Stored as UTF-8 C strings: a NUL byte is written as U+FFFD (HDF5 would cut the string there).
   std::string query_id, query, passage, answer, surrogate, random_prefix, error;
+  std::string exclusion;  // why the sample was not scored (scoring.min_answer_tokens); its NLLs are NaN
+  std::vector<std::string> named_surrogates;  // [K] texts of the `surrogates:` sources, in surrogate_names order
   int64_t source_line = 0;
   double similarity = 0, seconds = 0;
   std::vector<double> nll, first_token_nll;  // [C], nats; NaN when failed
@@ -38,6 +40,7 @@ struct SampleRow {
 struct ResultsTable {
   RunIdentity identity;
   std::vector<std::string> condition_ids, condition_names;
+  std::vector<std::string> surrogate_names;  // [K] the `surrogates:` sources (stored under surrogates/<name>)
   std::vector<SampleRow> rows;  // [N], index = sample index
   std::string created_utc, updated_utc;
 
