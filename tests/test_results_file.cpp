@@ -53,6 +53,24 @@ TEST(ResultsFile, RoundTripsEveryField) {
   EXPECT_TRUE(std::isnan(r.rows[0].nll[0]));
 }
 
+TEST(ResultsFile, NamedSurrogatesAndExclusionsRoundTrip) {
+  const auto path = test::scratch_dir("rf-named") + "/results.h5";
+  auto t = sample_table();
+  t.surrogate_names = {"llm_keywords", "factual"};
+  for (auto& r : t.rows) r.named_surrogates = {"kw " + r.query, "What are the key facts I need to know?"};
+  t.rows[0].exclusion = "the answer has 1 token(s), fewer than scoring.min_answer_tokens = 2";
+  write_results(path, t);
+  const auto r = read_results(path);
+  EXPECT_EQ(r.surrogate_names, t.surrogate_names);
+  for (size_t i = 0; i < t.rows.size(); ++i) EXPECT_EQ(r.rows[i].named_surrogates, t.rows[i].named_surrogates) << i;
+  EXPECT_EQ(r.rows[0].exclusion, t.rows[0].exclusion);
+  EXPECT_EQ(r.rows[1].exclusion, "");
+  // A file without sources has no surrogates group and reads back without names.
+  auto plain = sample_table();
+  write_results(path, plain);
+  EXPECT_TRUE(read_results(path).surrogate_names.empty());
+}
+
 TEST(ResultsFile, GarbageAndTruncatedFilesAreRejectedUntouched) {
   const auto dir = test::scratch_dir("rf-bad");
   auto t = sample_table();

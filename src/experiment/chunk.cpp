@@ -64,6 +64,7 @@ std::vector<std::string> generate_surrogates(const RunContext& ctx, const std::v
   opt.top_k = g.top_k;
   opt.top_p = g.top_p;
   opt.eos_token_ids = ctx.text.eos_ids;
+  opt.logits_for_whole_prompt = ctx.notebook_generation;
   auto out = model::generate(ctx.decoder, prompts, opt, seeds);
   std::vector<std::string> texts;
   for (const auto& ids : out) texts.push_back(clean_surrogate(ctx.text.decode(ids)));
@@ -87,13 +88,15 @@ std::string random_prefix_text(const RunContext& ctx, int64_t index) {
 
 std::string clean_surrogate(const std::string& generated) { return clean_generated(generated, true, true); }
 
-std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices,
-                                         std::vector<PlannedSample>* plans_out) {
-  const auto start = std::chrono::steady_clock::now();
+ChunkPlans plan_chunk(const RunContext& ctx, const std::vector<int64_t>& indices) {
   const auto kinds = kinds_used(ctx.spec);
   const auto N = static_cast<int64_t>(ctx.samples.size());
   const auto C = ctx.spec.conditions.size();
-  std::vector<io::SampleRow> rows(indices.size());
+  ChunkPlans out;
+  auto& rows = out.rows;
+  auto& plans = out.plans;
+  auto& planned = out.planned;
+  rows.resize(indices.size());
 
   // Texts are built for the chunk's samples, then for the partners that mixes with
   // values_sample: other take values from (each with its own surrogates, keyed by its index).
@@ -156,8 +159,6 @@ std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vecto
                        text_errors[indices.size() + k];
   }
 
-  std::vector<SamplePlan> plans;
-  std::vector<size_t> planned;  // row index of each plan
   for (size_t k = 0; k < indices.size(); ++k) {
     const auto& s = ctx.samples[indices[k]];
     auto& row = rows[k];
@@ -195,14 +196,26 @@ std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vecto
     }
   }
 
+  out.generated = !generated.empty();
+  return out;
+}
+
+std::vector<io::SampleRow> process_chunk(const RunContext& ctx, const std::vector<int64_t>& indices,
+                                         std::vector<PlannedSample>* plans_out) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto C = ctx.spec.conditions.size();
+  auto chunk = plan_chunk(ctx, indices);
+  auto& rows = chunk.rows;
+  const auto& plans = chunk.plans;
+  const auto& planned = chunk.planned;
   // Similarity of generated surrogate and real query (cosine of sentence embeddings).
-  if (!generated.empty()) {
+  if (chunk.generated && ctx.embedder) {
     std::vector<std::vector<int64_t>> seqs;
     for (size_t k = 0; k < indices.size(); ++k) {
       seqs.push_back(ctx.text.encode_for_embedding(rows[k].surrogate));
       seqs.push_back(ctx.text.encode_for_embedding(rows[k].query));
     }
-    auto v = ctx.embedder.embed(seqs);  // [2K, hidden]
+    auto v = ctx.embedder->embed(seqs);  // [2K, hidden]
     auto sim = model::cos_sim(v.slice(0, 0, v.size(0), 2), v.slice(0, 1, v.size(0), 2)).diagonal();
     for (size_t k = 0; k < indices.size(); ++k) rows[k].similarity = sim[k].item<double>();
   }

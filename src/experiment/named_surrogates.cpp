@@ -43,6 +43,7 @@ std::vector<std::string> generate_source(const RunContext& ctx, const SurrogateS
   opt.top_k = ctx.spec.surrogate.top_k;
   opt.top_p = ctx.spec.surrogate.top_p;
   opt.eos_token_ids = ctx.text.eos_ids;
+  opt.logits_for_whole_prompt = ctx.notebook_generation;
   const auto out = model::generate(ctx.decoder, prompts, opt, seeds);
   std::vector<std::string> texts;
   for (const auto& ids : out) texts.push_back(clean_generated(ctx.text.decode(ids), src.first_line, src.strip_quotes));

@@ -429,7 +429,7 @@ RunResult run_experiment(const ExperimentSpec& spec, const RunOptions& options, 
     throw Error("rank 0 refused the run (see its message)");
   }
 
-  RunContext ctx{spec, decoder, embedder, text, samples};
+  RunContext ctx{spec, decoder, &embedder, text, samples};
   std::unique_ptr<TokenDump> dump;
   if (options.dump_tokens)
     dump = std::make_unique<TokenDump>(

@@ -14,10 +14,18 @@ namespace dkv::experiment {
 
 TextSide load_text_side(const std::string& model_dir, const std::string& chat_template,
                         const std::string& embedding_dir, int64_t embedding_max_tokens) {
+  auto t = load_decoder_text_side(model_dir, chat_template);
+  auto emb = std::make_shared<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(embedding_dir));
+  t.encode_for_embedding = [emb, embedding_max_tokens](const std::string& text) {
+    return model::truncate_for_embedding(emb->encode(text, true), embedding_max_tokens);
+  };
+  return t;
+}
+
+TextSide load_decoder_text_side(const std::string& model_dir, const std::string& chat_template) {
   auto tok = std::make_shared<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(model_dir));
   auto chat = std::make_shared<tokenizer::ChatTemplate>(
       tokenizer::ChatTemplate::for_tokenizer(*tok, chat_template));
-  auto emb = std::make_shared<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(embedding_dir));
   TextSide t;
   t.encode = [tok](const std::string& text, bool special) { return tok->encode(text, special); };
   t.decode = [tok](const std::vector<int64_t>& ids) { return tok->decode(ids, /*skip_special=*/true); };
@@ -29,9 +37,6 @@ TextSide load_text_side(const std::string& model_dir, const std::string& chat_te
     if (!system.empty()) msgs.push_back({"system", system});
     msgs.push_back({"user", user});
     return chat->render(msgs, /*add_generation_prompt=*/true);
-  };
-  t.encode_for_embedding = [emb, embedding_max_tokens](const std::string& text) {
-    return model::truncate_for_embedding(emb->encode(text, true), embedding_max_tokens);
   };
   if (std::filesystem::is_regular_file(model_dir)) {  // a GGUF file: the tokenizer is in its metadata
     t.tokenizer_fingerprint = fingerprint_dir(model_dir);

@@ -30,5 +30,7 @@ struct TextSide {
 // reads tokenizer_config.json), and the embedding model's tokenizer from `embedding_dir`.
 TextSide load_text_side(const std::string& model_dir, const std::string& chat_template,
                         const std::string& embedding_dir, int64_t embedding_max_tokens);
+// The decoder's side only (encode_for_embedding left empty): benchmarks without an embedder.
+TextSide load_decoder_text_side(const std::string& model_dir, const std::string& chat_template);
 
 }  // namespace dkv::experiment

@@ -10,15 +10,11 @@
 
 #include "cli/bench_env.h"
 #include "cli/commands.h"
-#include "dkv/core/rng.h"
 #include "dkv/experiment/chunk.h"
 #include "dkv/experiment/dataset.h"
 #include "dkv/experiment/plan.h"
 #include "dkv/experiment/scoring.h"
 #include "dkv/model/decoder.h"
-#include "dkv/model/generate.h"
-#include "dkv/tokenizer/chat_template.h"
-#include "dkv/tokenizer/tokenizer.h"
 
 namespace dkv::cli {
 
@@ -34,6 +30,7 @@ struct Args {
 
 struct ModeResult {
   double seconds = 0, flops = 0;
+  int64_t forwards = 0, prefills = 0;  // scoring only
   std::vector<std::string> surrogates;
   std::vector<std::vector<experiment::ConditionScore>> scores;
 };
@@ -43,61 +40,46 @@ void bench_experiment(const Args& a) {
   auto spec = load_spec(a.config);
   spec.dataset.num_samples = a.samples;
   const auto samples = load_samples(spec.dataset, spec.runtime.seed, nullptr);
-  const auto tok = tokenizer::Tokenizer::load(a.model.empty() ? a.tokenizer : a.model);
-  const auto chat = tokenizer::ChatTemplate::for_tokenizer(tok, spec.model.chat_template);
+  const auto text = load_decoder_text_side(a.model.empty() ? a.tokenizer : a.model, spec.model.chat_template);
   const auto decoder = a.model.empty() ? random_decoder(a.shape.config(model::Architecture::mistral), at::kFloat)
                                        : model::Decoder::load(a.model, {at::kFloat, at::kCPU});
   const auto& mc = decoder.config();
-  EncodeFn encode = [&](const std::string& t, bool sp) { return tok.encode(t, sp); };
+  validate_against_model(spec, mc.num_hidden_layers);
 
   std::cout << bench_environment() << "\n";
-  std::printf("workload: %zu demo samples x %zu conditions, %s (%s) %lld layers, hidden %lld, vocab %lld, "
-              "%.1fM parameters, fp32\n", samples.size(), spec.conditions.size(),
+  std::printf("workload: %zu samples of %s x %zu conditions, %s (%s) %lld layers, hidden %lld, vocab %lld, "
+              "%.1fM parameters, fp32\n", samples.size(), a.config.c_str(), spec.conditions.size(),
               a.model.empty() ? "random" : a.model.c_str(), mc.architecture_name.c_str(), (long long)mc.num_hidden_layers,
               (long long)mc.hidden_size, (long long)mc.vocab_size, decoder.parameter_count() / 1e6);
 
+  // Both modes make their surrogates and plans as a run does (experiment/chunk.h); the notebook
+  // shape generates one sample at a time with logits for every prompt row, as HF 4.43 does.
   auto run_mode = [&](bool naive) {
     ModeResult r;
+    RunContext ctx{spec, decoder, nullptr, text, samples, naive};
     decoder.count_flops_into(&r.flops);
     const auto start = std::chrono::steady_clock::now();
     const int64_t group = naive ? 1 : a.chunk;
     for (size_t first = 0; first < samples.size(); first += group) {
-      std::vector<std::vector<int64_t>> prompts;
-      std::vector<uint64_t> seeds;
-      const size_t last = std::min(samples.size(), first + group);
-      for (size_t i = first; i < last; ++i) {
-        const auto user = spec.surrogate.instruction +
-                          fill_template(spec.surrogate.document_block, samples[i].passage, "", "");
-        std::vector<tokenizer::ChatMessage> msgs;  // as generate_surrogates builds them
-        if (!spec.surrogate.system_prompt.empty()) msgs.push_back({"system", spec.surrogate.system_prompt});
-        msgs.push_back({"user", user});
-        prompts.push_back(tok.encode(chat.render(msgs, true), false));
-        seeds.push_back(Rng::keyed({spec.runtime.seed, i, static_cast<uint64_t>(Stream::surrogate)}).next_u64());
-      }
-      model::GenerateOptions g;
-      g.max_new_tokens = spec.surrogate.max_new_tokens;
-      g.temperature = spec.surrogate.temperature;
-      g.top_k = spec.surrogate.top_k;
-      g.eos_token_ids = {*tok.eos_id()};
-      g.logits_for_whole_prompt = naive;
-      const auto gen = model::generate(decoder, prompts, g, seeds);
-      std::vector<SamplePlan> plans;
-      for (size_t i = first; i < last; ++i) {
-        const auto surrogate = clean_surrogate(tok.decode(gen[i - first], true));
-        r.surrogates.push_back(surrogate);
-        SampleTexts t{samples[i].passage, samples[i].query, samples[i].answer, {}};
-        t.surrogates = {{SurrogateKind::generated, surrogate}, {SurrogateKind::perfect, samples[i].query},
-                        {SurrogateKind::static_query, spec.surrogate.static_query},
-                        {SurrogateKind::random, "random prefix text " + std::to_string(i)}};
-        plans.push_back(plan_sample(spec, t, encode, tok.bos_id()));
+      std::vector<int64_t> indices;
+      for (size_t i = first; i < std::min(samples.size(), first + group); ++i) indices.push_back(static_cast<int64_t>(i));
+      auto chunk = plan_chunk(ctx, indices);
+      for (const auto& row : chunk.rows) {
+        std::string all = row.surrogate + "\x1f" + row.random_prefix;
+        for (const auto& s : row.named_surrogates) all += "\x1f" + s;
+        r.surrogates.push_back(all);
       }
       // Scoring counts its own FLOPs into `st`; generation's go straight to r.flops.
       ScoringStats st;
-      auto scores = naive ? score_plans_naive(decoder, plans, &st)
-                          : score_plans(decoder, plans, spec.runtime.token_budget, &st);
+      auto scores = naive ? score_plans_naive(decoder, chunk.plans, &st)
+                          : score_plans(decoder, chunk.plans, spec.runtime.token_budget, &st);
       r.flops += st.flops;
+      r.forwards += st.forwards;
+      r.prefills += st.prefills;
       decoder.count_flops_into(&r.flops);
-      for (auto& s : scores) r.scores.push_back(std::move(s));
+      std::vector<std::vector<ConditionScore>> by_row(chunk.rows.size());
+      for (size_t p = 0; p < chunk.plans.size(); ++p) by_row[chunk.planned[p]] = std::move(scores[p]);
+      for (auto& s : by_row) r.scores.push_back(std::move(s));
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     decoder.count_flops_into(nullptr);
@@ -106,8 +88,11 @@ void bench_experiment(const Args& a) {
   const auto naive = run_mode(true);
   const auto fast = run_mode(false);
   const double n = static_cast<double>(samples.size());
-  std::printf("naive (notebook shape): %.3f samples/s, %.1f GFLOP\n", n / naive.seconds, naive.flops / 1e9);
-  std::printf("optimized:              %.3f samples/s, %.1f GFLOP\n", n / fast.seconds, fast.flops / 1e9);
+  std::printf("naive (notebook shape): %.3f samples/s, %.1f GFLOP, scoring: %.1f forwards and %.1f prefills per sample\n",
+              n / naive.seconds, naive.flops / 1e9, naive.forwards / n, naive.prefills / n);
+  std::printf("optimized:              %.3f samples/s, %.1f GFLOP, scoring: %.1f forwards and %.1f prefills per sample\n",
+              n / fast.seconds, fast.flops / 1e9, fast.forwards / n, fast.prefills / n);
+  std::printf("per sample: %.2f GFLOP naive, %.2f GFLOP optimized\n", naive.flops / 1e9 / n, fast.flops / 1e9 / n);
   const double flop_ratio = naive.flops / fast.flops, speed_ratio = naive.seconds / fast.seconds;
   std::printf("FLOP ratio %.2f, speed ratio %.2f (%.0f%% of the FLOP ratio)\n", flop_ratio, speed_ratio,
               100 * speed_ratio / flop_ratio);
@@ -116,8 +101,9 @@ void bench_experiment(const Args& a) {
   for (size_t i = 0; i < samples.size(); ++i) {
     if (naive.surrogates[i] != fast.surrogates[i]) continue;  // compare like with like
     ++same;
-    for (size_t c = 0; c < naive.scores[i].size(); ++c)
-      max_diff = std::max(max_diff, std::abs(naive.scores[i][c].nll_mean - fast.scores[i][c].nll_mean));
+    for (size_t c = 0; c < naive.scores[i].size() && c < fast.scores[i].size(); ++c)
+      if (std::isfinite(naive.scores[i][c].nll_mean))
+        max_diff = std::max(max_diff, std::abs(naive.scores[i][c].nll_mean - fast.scores[i][c].nll_mean));
   }
   std::printf("surrogates identical in both modes: %zu/%zu; max |dNLL| over those: %.2e\n", same,
               samples.size(), max_diff);

@@ -77,7 +77,7 @@ void bench_quant(const Args& a) {
   const auto embedder = model::SentenceEmbedder::load(spec.embedding.path);
   const auto text = load_text_side(spec.model.path, spec.model.chat_template, spec.embedding.path,
                                    embedder.modules().max_seq_length);
-  RunContext ctx{spec, fp32, embedder, text, samples};
+  RunContext ctx{spec, fp32, &embedder, text, samples};
   std::vector<int64_t> indices(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) indices[i] = static_cast<int64_t>(i);
   std::vector<PlannedSample> planned;
