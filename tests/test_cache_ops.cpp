@@ -133,6 +133,34 @@ TEST_F(CacheOps, HybridIdentitiesHold) {
   EXPECT_EQ(st.prefills, 2);
 }
 
+TEST_F(CacheOps, ValuesFromAnotherSampleOnTheOverlap) {
+  ExperimentSpec spec;
+  spec.texts.tokenization = "matched";
+  auto all = study_conditions();
+  spec.conditions = {all[0], all[11], mix("same", "A1", "C5"), mix("cross", "A1", "C5")};
+  spec.conditions[3].mix->other_sample = true;
+  // A partner with the very same texts: its cache is this sample's, so the cross mix must equal
+  // the same-sample one bit for bit (and it shares the prefill).
+  texts_.partner = std::make_shared<const SampleTexts>(texts_);
+  ScoringStats st;
+  auto r = score_alone(plan(spec), &st);
+  EXPECT_EQ(r[3].nll_mean, r[2].nll_mean);
+  EXPECT_EQ(st.prefills, 2);
+  // A partner with a shorter, different passage: values replaced on the overlap only.
+  auto other = texts_;
+  other.passage = "Mount Fuji is the highest mountain in Japan.";
+  other.partner = nullptr;
+  texts_.partner = std::make_shared<const SampleTexts>(other);
+  const auto p = plan(spec);
+  ASSERT_EQ(p.partner.size(), 1u);
+  const auto& own = p.conditions[0];
+  const auto& theirs = p.partner[0];
+  EXPECT_LT(theirs.doc_end - theirs.doc_begin, own.doc_end - own.doc_begin);
+  r = score_alone(p);
+  EXPECT_TRUE(std::isfinite(r[3].nll_mean));
+  EXPECT_GT(std::abs(r[3].nll_mean - r[2].nll_mean), 1e-5);
+}
+
 TEST_F(CacheOps, RepetitionOfOneIsThePlainCutAndKRepeatsTheIds) {
   ExperimentSpec spec;
   spec.texts.tokenization = "matched";
@@ -167,20 +195,26 @@ TEST_F(CacheOps, BosOnlyAndPaddingAndBias) {
   padded.pad_to_tokens = 60;
   auto biased = all[11];
   biased.id = "BIAS";
-  biased.prefix_bias = -1e4;  // prefix columns masked in effect: the doc rows see BOS + doc only
-  spec.conditions = {all[0], bos, padded, all[11], biased};
+  biased.prefix_bias = -1e4;  // the document rows cannot see the prefix
+  auto faint = all[11];
+  faint.id = "FAINT";
+  faint.prefix_bias = 1e-30;  // below every score's fp32 ulp: must leave C5's numbers
+  spec.conditions = {all[0], bos, padded, all[11], biased, faint};
   texts_.unrelated_passage = [](int64_t k) { return "Unrelated passage number " + std::to_string(k) + " about rivers."; };
   const auto p = plan(spec);
   EXPECT_EQ(p.conditions[1].prefill_ids, std::vector<int64_t>{*tok_->bos_id()});
   EXPECT_EQ(p.conditions[2].prefill_ids.size(), 60u);
-  const auto r = score_alone(p);
+  EXPECT_FALSE(p.conditions[4].bias_columns.empty());
+  ScoringStats st;
+  const auto r = score_alone(p, &st);
   for (const auto& s : r) EXPECT_TRUE(std::isfinite(s.nll_mean));
   EXPECT_GT(std::abs(r[1].nll_mean - r[0].nll_mean), 1e-4);
   EXPECT_GT(std::abs(r[2].nll_mean - r[0].nll_mean), 1e-4);
-  // A bias that removes the prefix from the document rows' view leaves the bare cache's
-  // entries (re-positioned): A1 up to the exp(-1e4) leakage (0 in fp32) and re-rotation rounding.
-  EXPECT_NEAR(r[4].nll_mean, r[0].nll_mean, 1e-5);
-  EXPECT_GT(std::abs(r[3].nll_mean - r[0].nll_mean), 1e-4);
+  // Biased builds are prefills of their own (C5's is not reused), and the bias changes the
+  // cache only through the document rows' attention.
+  EXPECT_EQ(st.prefills, 6);  // BOS, A1 and PAD (each extending the one before), C5, BIAS, FAINT
+  EXPECT_GT(std::abs(r[4].nll_mean - r[3].nll_mean), 1e-4);
+  EXPECT_NEAR(r[5].nll_mean, r[3].nll_mean, 1e-6);
 }
 
 TEST_F(CacheOps, ExcludedSamplesAreNeverScored) {
