@@ -57,10 +57,13 @@ TEST(CacheOpsGolden, MatchesHfTransformers) {
                      cond("cut", {{"pre", SurrogateKind::static_query, false}, {"doc"}}, true),
                      mix("values_layers", golden["value_layers"].get<std::vector<int64_t>>(), 1.0),
                      mix("interpolation", {}, 0.5)};
+  auto biased = cond("biased", {{"pre", SurrogateKind::static_query, false}, {"doc"}}, true);
+  biased.prefix_bias = golden["prefix_bias"].get<double>();
   ConditionSpec bos_only;
   bos_only.id = bos_only.name = "bos_only";
   bos_only.bos_only = true;
   spec.conditions.push_back(bos_only);
+  spec.conditions.push_back(biased);
   SampleTexts t{"<D>", "<Q>", "<A>", {{SurrogateKind::static_query, "<P>"}}};
   const auto plan = plan_sample(spec, t, encode, bos);
   for (const auto& c : plan.conditions) EXPECT_EQ(c.flags & kBoundaryMismatch, 0u);
@@ -76,8 +79,9 @@ TEST(CacheOpsGolden, MatchesHfTransformers) {
   EXPECT_NEAR(nll[2].nll_mean, g["values_only_layers_1_2"].get<double>(), 1e-5);
   EXPECT_NEAR(nll[3].nll_mean, g["interpolation_alpha_0.5"].get<double>(), 1e-5);
   EXPECT_NEAR(nll[4].nll_mean, g["bos_only"].get<double>(), 1e-5);
-  // Mixes cost no prefill: bare, the primed build and BOS-only are the three.
-  EXPECT_EQ(st.prefills, 3);
+  EXPECT_NEAR(nll[5].nll_mean, g["prefix_bias_cut_rerotated"].get<double>(), 1e-5);
+  // Mixes cost no prefill: bare, the primed build, BOS-only and the biased build are the four.
+  EXPECT_EQ(st.prefills, 4);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates tests/golden/cache_ops_llama.json: answer NLLs of cache operations (matched cut +
 re-rotation, a values-only hybrid on a layer range, a value interpolation with alpha = 0.5, the
-BOS-only cache) computed with HF transformers' own Llama code on a tiny checkpoint written by
+BOS-only cache, a build-time attention bias on the prefix columns) computed with HF transformers' own Llama code on a tiny checkpoint written by
 `dkv make-tiny-model`; tests/test_cache_ops_golden.cpp builds the same caches with dkv's planner
 and executor and compares.
 
@@ -27,6 +27,7 @@ DOC = [30, 31, 9, 64, 12, 3, 88, 45, 21, 60, 14]
 QUERY = [50, 6, 71, 33]
 ANSWER = [19, 4, 60, 27]
 VALUE_LAYERS = [1, 2]
+BIAS = -2.0
 
 
 def rotate_keys(model, key, delta):
@@ -51,6 +52,23 @@ def answer_nll(model, cache):
     logp = torch.log_softmax(logits.double(), -1)
     rows = range(len(QUERY) - 1, len(ids) - 1)
     return float(-sum(logp[r, ids[r + 1]] for r in rows) / len(ANSWER))
+
+
+def biased_prefill(model, ids, bias_columns, bias):
+    """Prefill with HF's 4-D additive mask (transformers 4.43 takes a 4-D mask as given): causal,
+    plus `bias` on every row that is not a bias column, at the bias columns."""
+    n = len(ids)
+    low = torch.finfo(torch.float32).min
+    mask = torch.full((n, n), low).triu(1)
+    rows = [r for r in range(n) if r not in bias_columns]
+    for r in rows:
+        for c in bias_columns:
+            if c <= r:
+                mask[r, c] += bias
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([ids]), attention_mask=mask.view(1, 1, n, n), use_cache=True,
+                    past_key_values=DynamicCache())
+    return out.past_key_values
 
 
 def build(keys, values):
@@ -86,7 +104,12 @@ def main():
                     v[:, :, 1:, :] = bv[l][:, :, 1:, :] + alpha * (pv[l][:, :, 1:, :] - bv[l][:, :, 1:, :])
                 out.append(v)
             return out
+        # The build-time bias on the prefix columns (BOS excluded), then the same cut.
+        biased = biased_prefill(model, [BOS] + PREFIX + DOC, list(range(1, 1 + len(PREFIX))), BIAS)
+        bk2 = [rotate_keys(model, biased.key_cache[l][:, :, keep, :], delta) for l in range(layers)]
+        bv2 = [biased.value_cache[l][:, :, keep, :] for l in range(layers)]
         cases = {
+            "prefix_bias_cut_rerotated": answer_nll(model, build(bk2, bv2)),
             "bare": answer_nll(model, build(bk, bv)),
             "matched_cut_rerotated": answer_nll(model, build(pk, pv)),
             "values_only_layers_1_2": answer_nll(model, build(bk, doc_mix(1.0, VALUE_LAYERS))),
@@ -94,6 +117,7 @@ def main():
             "bos_only": answer_nll(model, prefill(model, [BOS])),
         }
         # The operations must matter, or the comparison checks nothing.
+        assert abs(cases["prefix_bias_cut_rerotated"] - cases["matched_cut_rerotated"]) > 1e-3
         for name in ("matched_cut_rerotated", "values_only_layers_1_2", "interpolation_alpha_0.5", "bos_only"):
             assert abs(cases[name] - cases["bare"]) > 1e-3, name
     golden = {
@@ -103,6 +127,7 @@ def main():
         "make_tiny_model_args": ARGS,
         "ids": {"bos": BOS, "prefix": PREFIX, "document": DOC, "query": QUERY, "answer": ANSWER},
         "value_layers": VALUE_LAYERS,
+        "prefix_bias": BIAS,
         "nll": cases,
     }
     path = os.path.join(out_dir, "cache_ops_llama.json")
