@@ -136,7 +136,7 @@ TEST_F(HardeningRun, DiskFullDuringAFlushExitsCleanlyAndKeepsTheFile) {
   const auto cfg = config("full");
   const auto dir = out("full");
   fs::create_directories(dir);
-  if (std::system(("mount -t tmpfs -o size=512k tmpfs '" + dir + "' 2>/dev/null").c_str()) != 0)
+  if (std::system(("mount -t tmpfs -o size=2m tmpfs '" + dir + "' 2>/dev/null").c_str()) != 0)
     GTEST_SKIP() << "needs root and mount -t tmpfs for a real full disk";
   ASSERT_EQ(dkv("run " + cfg + " --quiet").code, 0);
   const auto results = dir + "/results.h5";

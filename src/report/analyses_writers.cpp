@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "dkv/report/writers.h"
+#include "report/number_format.h"
 
 namespace dkv::report {
 namespace {
@@ -19,13 +20,6 @@ json stats_json(const stats::DeltaStats& s) {
   return {{"n", s.n}, {"delta_mean", num(s.delta_mean)}, {"d", num(s.d)}, {"win_rate", num(s.win_rate)}};
 }
 
-std::string fmt(double v, const char* spec = "%.4f") {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
 std::string pct(double v) { return std::isnan(v) ? "NaN" : fmt(100 * v, "%.1f") + "%"; }
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {

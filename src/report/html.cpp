@@ -11,6 +11,7 @@
 #include "dkv/core/file_io.h"
 #include "dkv/report/svg_charts.h"
 #include "dkv/report/writers.h"
+#include "report/number_format.h"
 
 namespace dkv::report {
 namespace {
@@ -18,13 +19,6 @@ namespace {
 using stats::AnalysesResult;
 using stats::Reduction;
 
-std::string fmt(double v, const char* spec = "%.4f") {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
 
 // One table cell: shown text and, for numbers, the value the sort uses (NaN sorts last).
 struct Cell {

@@ -46,18 +46,22 @@ stats::ReportSpec apply_overrides(const experiment::ReportOverrides& o) {
 
 ReportFiles report_results(const std::string& results_path, const std::string& out_dir) {
   const auto table = io::read_results(results_path);
-  experiment::ReportOverrides overrides;
+  experiment::ExperimentSpec stored;
   try {
-    overrides = experiment::parse_spec(table.identity.config_yaml, results_path + " (stored config)").report;
+    stored = experiment::parse_spec(table.identity.config_yaml, results_path + " (stored config)");
   } catch (const ConfigError& e) {
     throw InputError(results_path + ": its stored config does not parse: " + e.what());
   }
+  const auto& overrides = stored.report;
   stats::ResultMatrix m;
   m.condition_ids = table.condition_ids;
   m.condition_names = table.condition_names;
   m.num_samples = static_cast<int64_t>(table.rows.size());
   m.non_finite.assign(table.condition_ids.size(), 0);
   m.without_bos.assign(table.condition_ids.size(), 0);
+  m.boundary_moved.assign(table.condition_ids.size(), 0);
+  m.layout_mismatch.assign(table.condition_ids.size(), 0);
+  m.tokenization = stored.texts.tokenization;
   const auto spec = apply_overrides(overrides);
   const int base = m.find(spec.baseline);
   for (const auto& r : table.rows) {
@@ -73,8 +77,12 @@ ReportFiles report_results(const std::string& results_path, const std::string& o
     m.query.push_back(r.query);
     for (size_t c = 0; r.done && c < r.flags.size() && c < m.non_finite.size(); ++c)
       m.non_finite[c] += (r.flags[c] & experiment::kNonFinite) != 0;
-    for (size_t c = 0; r.done && c < r.flags.size() && c < m.without_bos.size(); ++c)
+    for (size_t c = 0; r.done && c < r.flags.size() && c < m.without_bos.size(); ++c) {
       m.without_bos[c] += (r.flags[c] & experiment::kNoBosEntry) != 0;
+      m.boundary_moved[c] += (r.flags[c] & experiment::kBoundaryMismatch) != 0;
+      m.layout_mismatch[c] += (r.flags[c] & experiment::kLayoutMismatch) != 0;
+    }
+    m.scoring_excluded += r.done && !r.exclusion.empty();
   }
   auto dir = out_dir.empty() ? std::filesystem::path(results_path).parent_path().string() : out_dir;
   if (dir.empty()) dir = ".";

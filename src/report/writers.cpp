@@ -12,6 +12,7 @@
 #include "dkv/core/error.h"
 #include "dkv/core/file_io.h"
 #include "dkv/report/figure.h"
+#include "report/number_format.h"
 
 namespace dkv::report {
 namespace {
@@ -28,13 +29,6 @@ std::string full(double v) {
   return buf;
 }
 
-std::string fmt(double v, const char* spec = "%.4f") {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
 std::string fmt_p(double p) { return fmt(p, "%.2e"); }
 std::string pct(double v) { return std::isnan(v) ? "NaN" : fmt(100 * v, "%.1f") + "%"; }
 

@@ -196,6 +196,8 @@ ResultMatrix apply_exclusions(const ResultMatrix& m, const ExclusionSpec& spec, 
   ResultMatrix out;
   out.condition_ids = m.condition_ids, out.condition_names = m.condition_names;
   out.non_finite = m.non_finite, out.without_bos = m.without_bos;
+  out.boundary_moved = m.boundary_moved, out.layout_mismatch = m.layout_mismatch;
+  out.scoring_excluded = m.scoring_excluded, out.tokenization = m.tokenization;
   out.num_samples = static_cast<int64_t>(keep.size());
   auto pick = [&](const auto& v, auto& dst) {
     if (v.size() != static_cast<size_t>(m.num_samples)) return;

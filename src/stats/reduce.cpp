@@ -220,6 +220,28 @@ Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
                         " rows' caches start without a BOS entry (cut with keep_bos: false)");
   }
 
+  // Cut rows per condition whose token boundary moved (joint tokenization; NLLs kept, flagged),
+  // and mixes that could not be made (NaN): counted in either tokenization mode.
+  auto per_condition = [&](const std::vector<int64_t>& counts, const std::string& what) {
+    std::string list;
+    int64_t total = 0;
+    for (size_t c = 0; c < counts.size() && c < m.condition_ids.size(); ++c)
+      if (counts[c] > 0) {
+        list += (list.empty() ? "" : ", ") + m.condition_ids[c] + " " + std::to_string(counts[c]);
+        total += counts[c];
+      }
+    if (total > 0) r.notes.push_back(what + " (texts.tokenization: " + m.tokenization + "): " + list);
+    return total;
+  };
+  if (per_condition(m.boundary_moved, "rows whose cut followed a moved token boundary, flagged, by condition") == 0 &&
+      !m.boundary_moved.empty() && m.tokenization == "matched")
+    r.notes.push_back("every cut of this run is exact: no token boundary moved (texts.tokenization: " +
+                      m.tokenization + ")");
+  per_condition(m.layout_mismatch, "mix rows not scored (their caches differ in length; NaN), by condition");
+  if (m.scoring_excluded > 0)
+    r.notes.push_back(std::to_string(m.scoring_excluded) +
+                      " sample(s) excluded before scoring by scoring.min_answer_tokens (NaN; reason in samples/exclusion)");
+
   const size_t C = m.condition_ids.size();
   // Per-condition marginals (figure).
   for (size_t c = 0; c < C; ++c) {

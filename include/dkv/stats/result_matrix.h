@@ -17,6 +17,10 @@ struct ResultMatrix {
   std::vector<bool> done;                    // [N] committed rows; only these are reported
   std::vector<int64_t> non_finite;           // [C] done rows computed without error but NaN/inf; may be empty
   std::vector<int64_t> without_bos;          // [C] done rows whose cache starts without a BOS entry; may be empty
+  std::vector<int64_t> boundary_moved;       // [C] done rows whose cut followed a moved token boundary (joint); may be empty
+  std::vector<int64_t> layout_mismatch;      // [C] done rows of mixes whose two caches differed in length; may be empty
+  int64_t scoring_excluded = 0;              // done samples not scored (scoring.min_answer_tokens)
+  std::string tokenization = "joint";        // texts.tokenization of the run
   // Per-sample inputs of the declared analyses (analysis_spec.h); each [N] or empty.
   std::vector<double> answer_tokens;         // the baseline condition's scored answer tokens
   std::vector<double> passage_words;         // whitespace-separated words of the passage
