@@ -176,3 +176,30 @@ TEST(KvCache, RepositionRefusedForDynamicNtk) {
 
 }  // namespace
 }  // namespace dkv::cache
+
+namespace dkv::model {
+namespace {
+
+// Keys or values taken from another cache of the same shape (cache mixes): the other cache's
+// numbers exactly; a tensor of another shape is refused, the cache unchanged.
+TEST(KvCacheReplace, SwappedLayersAreTheOtherCachesAndShapesAreChecked) {
+  auto o = test::tiny_options(Architecture::llama, 22);
+  const auto d = Decoder::load(test::tiny_model_dir(o, "cache-replace"));
+  auto a = d.new_cache(), b = d.new_cache();
+  d.forward({at::tensor(std::vector<int64_t>{1, 30, 31, 9}, at::kLong).view({1, 4}), {}, {}, {}}, &a);
+  d.forward({at::tensor(std::vector<int64_t>{1, 77, 5, 12}, at::kLong).view({1, 4}), {}, {}, {}}, &b);
+  auto mixed = a.clone();
+  mixed.replace_values(1, b.values(1).clone());
+  mixed.replace_keys(0, b.keys(0).clone());
+  EXPECT_TRUE(at::equal(mixed.values(1), b.values(1)));
+  EXPECT_TRUE(at::equal(mixed.keys(0), b.keys(0)));
+  EXPECT_TRUE(at::equal(mixed.values(0), a.values(0)));
+  EXPECT_TRUE(at::equal(mixed.keys(1), a.keys(1)));
+  EXPECT_FALSE(at::equal(a.values(1), b.values(1)));
+  EXPECT_THROW(mixed.replace_values(0, b.values(0).narrow(2, 0, 3).clone()), Error);
+  EXPECT_THROW(mixed.replace_keys(0, b.keys(0).to(at::kDouble)), Error);
+  EXPECT_TRUE(at::equal(mixed.values(0), a.values(0)));
+}
+
+}  // namespace
+}  // namespace dkv::model

@@ -35,7 +35,7 @@ cache::KvCache mix_caches(const cache::KvCache& keys_side, const CachePlan& keys
     for (int64_t l = 0; l < keys_side.num_layers(); ++l) layers.push_back(l);
   for (auto l : layers) {
     DKV_CHECK(l >= 0 && l < keys_side.num_layers(), "mix layer ", l, " out of range");
-    auto v = out.values(l);  // [1, H, T, D], a fresh tensor of the clone
+    auto v = out.values(l).clone();  // [1, H, T, D]
     auto src = values_side.values(l).narrow(2, begin + shift, end - begin);
     auto dst = v.narrow(2, begin, end - begin);
     if (m.alpha == 1) {
@@ -44,6 +44,7 @@ cache::KvCache mix_caches(const cache::KvCache& keys_side, const CachePlan& keys
       const auto vk = dst.to(at::kFloat);
       dst.copy_(vk + m.alpha * (src.to(at::kFloat) - vk));
     }
+    out.replace_values(l, std::move(v));
   }
   return out;
 }
