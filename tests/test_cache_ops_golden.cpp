@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdio>
+
 #include "dkv/core/json_util.h"
 #include "dkv/experiment/plan.h"
 #include "dkv/experiment/scoring.h"
@@ -74,12 +77,17 @@ TEST(CacheOpsGolden, MatchesHfTransformers) {
   // fp32 on both sides, the same operations in a different order: ~1e-6 observed; 1e-5 nats
   // (the bound) is far below the effect of any of these operations (> 1e-3, asserted
   // by the generator).
-  EXPECT_NEAR(nll[0].nll_mean, g["bare"].get<double>(), 1e-5);
-  EXPECT_NEAR(nll[1].nll_mean, g["matched_cut_rerotated"].get<double>(), 1e-5);
-  EXPECT_NEAR(nll[2].nll_mean, g["values_only_layers_1_2"].get<double>(), 1e-5);
-  EXPECT_NEAR(nll[3].nll_mean, g["interpolation_alpha_0.5"].get<double>(), 1e-5);
-  EXPECT_NEAR(nll[4].nll_mean, g["bos_only"].get<double>(), 1e-5);
-  EXPECT_NEAR(nll[5].nll_mean, g["prefix_bias_cut_rerotated"].get<double>(), 1e-5);
+  const std::vector<std::pair<size_t, const char*>> expected = {
+      {0, "bare"}, {1, "matched_cut_rerotated"}, {2, "values_only_layers_1_2"}, {3, "interpolation_alpha_0.5"},
+      {4, "bos_only"}, {5, "prefix_bias_cut_rerotated"}};
+  double worst = 0;
+  for (const auto& [i, name] : expected) {
+    const double diff = std::abs(nll[i].nll_mean - g[name].get<double>());
+    EXPECT_LT(diff, 1e-5) << name << ": dkv " << nll[i].nll_mean << ", HF " << g[name].get<double>();
+    worst = std::max(worst, diff);
+  }
+  std::printf("cache operations vs HF transformers %s: worst |dNLL| %.2e nats over %zu cases\n",
+              golden["transformers"].get<std::string>().c_str(), worst, expected.size());
   // Mixes cost no prefill: bare, the primed build, BOS-only and the biased build are the four.
   EXPECT_EQ(st.prefills, 4);
 }
