@@ -51,3 +51,18 @@ TEST(ReportFlags, UnmadeMixesAndExclusionsAreCounted) {
 
 }  // namespace
 }  // namespace dkv::stats
+
+namespace dkv::stats {
+namespace {
+
+TEST(ReportFlags, CachesWithoutBosAreListedPerCondition) {
+  auto m = matrix();
+  m.without_bos = {3, 3, 0};  // e.g. a BOS-only reference (D1) among a tokenizer that adds none
+  EXPECT_TRUE(has_note(reduce(m), "6 of 9 rows' caches start without a BOS entry (the tokenizer adds none, or a cut "
+                                  "used keep_bos: false), by condition: A1 3, C2 3"));
+  m.without_bos = {3, 3, 3};
+  EXPECT_TRUE(has_note(reduce(m), "no cache of this run starts with a BOS entry"));
+}
+
+}  // namespace
+}  // namespace dkv::stats

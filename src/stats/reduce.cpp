@@ -215,9 +215,16 @@ Reduction reduce(const ResultMatrix& m, const ReportSpec& spec) {
     if (rows > 0 && without == rows)
       r.notes.push_back("no cache of this run starts with a BOS entry: the tokenizer adds none, so keep_bos "
                         "changes nothing (configs/README.md)");
-    else if (without > 0)
+    else if (without > 0) {
+      // Per condition, so that a BOS-only reference among caches of a tokenizer that adds no
+      // BOS is not mistaken for cuts with keep_bos: false.
+      std::string list;
+      for (size_t c = 0; c < m.without_bos.size() && c < m.condition_ids.size(); ++c)
+        if (m.without_bos[c] > 0) list += (list.empty() ? "" : ", ") + m.condition_ids[c] + " " + std::to_string(m.without_bos[c]);
       r.notes.push_back(std::to_string(without) + " of " + std::to_string(rows) +
-                        " rows' caches start without a BOS entry (cut with keep_bos: false)");
+                        " rows' caches start without a BOS entry (the tokenizer adds none, or a cut used keep_bos: "
+                        "false), by condition: " + list);
+    }
   }
 
   // Cut rows per condition whose token boundary moved (joint tokenization; NLLs kept, flagged),
