@@ -87,6 +87,7 @@ struct Planner {
     if (c.bos_only) return bos_only(c);
     const bool matched = spec.texts.tokenization == "matched";
     const auto n = c.segments.size();
+    const bool any_cut = std::any_of(c.segments.begin(), c.segments.end(), [](const SegmentSpec& s) { return !s.keep; });
     std::vector<std::string> seg_text;
     for (const auto& s : c.segments) seg_text.push_back(segment_text(s, t, c.id));
     CachePlan p;
@@ -112,7 +113,9 @@ struct Planner {
         prefix_text += seg_text[j];
         const auto prefix_ids = encode(prefix_text, true);
         size_t b = common_prefix(prefix_ids, p.prefill_ids);
-        if (b != prefix_ids.size()) p.flags |= kBoundaryMismatch;
+        // Flagged only where a cut follows the boundary: a condition that keeps every segment
+        // has the joint ids whatever the boundary (its document range alone may shift).
+        if (b != prefix_ids.size() && any_cut) p.flags |= kBoundaryMismatch;
         start[j + 1] = std::max(b, start[j]);
       }
     }
