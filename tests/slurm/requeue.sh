@@ -96,12 +96,13 @@ for _ in $(seq 1 600); do
     scontrol update JobId="$J" StartTime=now 2>/dev/null || true
   fi
   [ "$state" = COMPLETED ] && break
-  # A job that requeues itself on exit 75 may show FAILED for a moment before it turns
-  # PENDING: only a lasting end state fails the test.
+  # A job that requeues itself on exit 75 may show FAILED for a while before it turns PENDING
+  # (seen for over 15 s when ctest ran the MPI stop tests beside it on the two cores): only an
+  # end state lasting 60 s fails the test.
   case "$state" in
     FAILED|CANCELLED|TIMEOUT|NODE_FAIL)
       ended=$(( ${ended:-0} + 1 ))
-      [ "$ended" -lt 30 ] || { echo "FAIL: job $state"; cat "$T/job.out"; exit 1; } ;;
+      [ "$ended" -lt 120 ] || { echo "FAIL: job $state"; cat "$T/job.out"; scontrol show job "$J"; exit 1; } ;;
     *) ended=0 ;;
   esac
   sleep 0.5
