@@ -115,6 +115,12 @@ TEST(ExperimentSpecFollowups, BadValuesNameTheirKey) {
       {kBase + "scoring: {answer_template: 'no placeholder'}\n", "scoring.answer_template: must contain {answer}"},
       {kBase + "scoring: {min_answer_tokens: -1}\n", "scoring.min_answer_tokens: must be >= 0"},
       {kBase + kConds, "unknown surrogate 'kw'"},
+      {kBase + kSources + kConds + "  - {id: m, name: m, mix: {keys: bare, values: primed, layers: ['0-99999999999']}}\n",
+       "layer 99999999999 is beyond any model"},
+      {kBase + kSources + kConds + "  - {id: r, name: r, segments: [{template: document, repeat: 20000}]}\n",
+       "segments[0].repeat: at most 10000"},
+      {kBase + kSources + kConds + "  - {id: p, name: p, pad_to_tokens: 99999999999, segments: [{template: document}]}\n",
+       "conditions[2].pad_to_tokens: must lie in [0, 4194304]"},
   };
   for (const auto& c : cases) {
     const auto e = error_of(c.yaml);

@@ -29,6 +29,10 @@ SurrogateKind parse_kind(const std::string& s, const std::string& what) {
                     "from the surrogates block)");
 }
 
+// Bounds that keep a config from asking for absurd work before the model is known (the model's
+// own layer count is checked at run start, validate_against_model).
+constexpr int64_t kMaxLayerIndex = 4096, kMaxRepeat = 10000, kMaxPadTokens = int64_t{1} << 22;
+
 // "3", 3 or "0-15" items -> sorted distinct layer indices.
 std::vector<int64_t> parse_layers(const YAML::Node& node, const std::string& what) {
   if (!node.IsSequence() || node.size() == 0)
@@ -47,6 +51,9 @@ std::vector<int64_t> parse_layers(const YAML::Node& node, const std::string& wha
         if (used != text.substr(dash + 1).size()) throw std::invalid_argument(text);
       }
       if (lo < 0 || hi < lo) throw std::invalid_argument(text);
+      if (hi > kMaxLayerIndex)
+        throw ConfigError(what + ": layer " + std::to_string(hi) + " is beyond any model (at most " +
+                          std::to_string(kMaxLayerIndex) + ")");
       for (int64_t l = lo; l <= hi; ++l) out.insert(l);
     } catch (const std::logic_error&) {
       throw ConfigError(what + ": '" + text + "' is not a layer index or a range like 0-15");
@@ -91,7 +98,9 @@ ConditionSpec parse_condition(const YAML::Node& node, const std::string& path, c
   r.get("bos_only", c.bos_only);
   r.get("pad_to_tokens", c.pad_to_tokens);
   r.get("prefix_bias", c.prefix_bias);
-  if (c.pad_to_tokens < 0) throw ConfigError(where(file, node, r.full("pad_to_tokens")) + ": must be >= 0");
+  if (c.pad_to_tokens < 0 || c.pad_to_tokens > kMaxPadTokens)
+    throw ConfigError(where(file, node, r.full("pad_to_tokens")) + ": must lie in [0, " + std::to_string(kMaxPadTokens) +
+                      "], got " + std::to_string(c.pad_to_tokens));
   if (!std::isfinite(c.prefix_bias)) throw ConfigError(where(file, node, r.full("prefix_bias")) + ": must be finite");
   std::string qp = "cache_length";
   r.get("query_positions", qp);
@@ -132,6 +141,9 @@ ConditionSpec parse_condition(const YAML::Node& node, const std::string& path, c
     sr.get("keep", s.keep);
     sr.get("repeat", s.repeat);
     check_positive(s.repeat, where(file, segs[i], spath + ".repeat"));
+    if (s.repeat > kMaxRepeat)
+      throw ConfigError(where(file, segs[i], spath + ".repeat") + ": at most " + std::to_string(kMaxRepeat) + ", got " +
+                        std::to_string(s.repeat));
     sr.finish();
     c.segments.push_back(s);
   }
