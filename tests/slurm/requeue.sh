@@ -102,6 +102,14 @@ for _ in $(seq 1 600); do
   case "$state" in
     FAILED|CANCELLED|TIMEOUT|NODE_FAIL)
       ended=$(( ${ended:-0} + 1 ))
+      # A rerun that this test's one-node slurmd failed to launch (RunTime 0, exit 1, no line of
+      # run-dkv.sh in the output; seen when the previous run's processes were still exiting on
+      # a loaded machine) is the test cluster's failure, not dkv's: requeue it once more.
+      if [ "$ended" -ge 20 ] && [ "${relaunched:-0}" -lt 2 ] && scontrol show job "$J" | grep -q "RunTime=00:00:00"; then
+        echo "the local slurmd did not launch the rerun; requeueing it again"
+        relaunched=$(( ${relaunched:-0} + 1 )); ended=0
+        scontrol requeue "$J" || true
+      fi
       [ "$ended" -lt 120 ] || { echo "FAIL: job $state"; cat "$T/job.out"; scontrol show job "$J"; exit 1; } ;;
     *) ended=0 ;;
   esac
@@ -109,7 +117,8 @@ for _ in $(seq 1 600); do
 done
 cat "$T/job.out"
 [ "$phase" = 2 ] || { echo "FAIL: the job finished before both stops (phase $phase)"; exit 1; }
-scontrol show job "$J" | grep -q "Restarts=2" || { echo "FAIL: expected 2 restarts"; exit 1; }
+restarts=$(scontrol show job "$J" | sed -nE 's/.*Restarts=([0-9]+).*/\1/p')
+[ "$restarts" = $(( 2 + ${relaunched:-0} )) ] || { echo "FAIL: expected $(( 2 + ${relaunched:-0} )) restarts, got $restarts"; exit 1; }
 # Each rerun resumed from what the stop saved, not from 0 (no periodic flush happened).
 resumed=$(sed -nE 's/^resuming: ([0-9]+) of .*/\1/p' "$T/job.out" | tr '\n' ' ')
 echo "reruns resumed from: $resumed"
